@@ -1,0 +1,95 @@
+//! A file of a bundle, held in memory with its content hash until it is written.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+pub type ContentHash = [u8; 32];
+
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    /// Path inside the slug's bundle, '/'-separated, no leading slash.
+    pub path: String,
+    pub content: Arc<[u8]>,
+    pub hash: ContentHash,
+}
+
+impl OutputFile {
+    pub fn new(path: impl Into<String>, content: impl Into<Arc<[u8]>>) -> Self {
+        let content = content.into();
+        OutputFile {
+            path: path.into(),
+            hash: Sha256::digest(&content).into(),
+            content,
+        }
+    }
+
+    /// The same content under another path (shared assets keep their computed hash).
+    pub fn at(&self, path: impl Into<String>) -> Self {
+        OutputFile {
+            path: path.into(),
+            ..self.clone()
+        }
+    }
+
+    pub fn hash_hex(&self) -> String {
+        hex(&self.hash)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The short content hash used in asset file names.
+pub fn short_hash(hash: &ContentHash) -> String {
+    hex(&hash[..5])
+}
+
+/// `dir/name.ext` → `dir/name.<hash>.ext`.
+pub fn hashed_name(path: &str, hash: &ContentHash) -> String {
+    let (dir, file) = path.rsplit_once('/').map_or(("", path), |(d, f)| (d, f));
+    let hashed = match file.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{}.{ext}", short_hash(hash)),
+        _ => format!("{file}.{}", short_hash(hash)),
+    };
+    if dir.is_empty() {
+        hashed
+    } else {
+        format!("{dir}/{hashed}")
+    }
+}
+
+/// Hash over many named parts, e.g. every module of a script folder.
+pub fn combined_hash<'a>(parts: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> ContentHash {
+    let mut hasher = Sha256::new();
+    for (name, bytes) in parts {
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_keep_folder_and_extension() {
+        let hash = [0xab; 32];
+        assert_eq!(
+            hashed_name("icons/search.svg", &hash),
+            "icons/search.ababababab.svg"
+        );
+        assert_eq!(hashed_name("app.css", &hash), "app.ababababab.css");
+        assert_eq!(hashed_name(".env", &hash), ".env.ababababab");
+    }
+}

@@ -1,0 +1,388 @@
+//! `portalgen build` and `portalgen check`: load and validate everything, render each selected
+//! plan's bundle in memory, then write what changed. Plans build in parallel; a plan that fails
+//! keeps its previous bundle and does not stop the others.
+
+mod brand;
+mod bundle;
+pub mod files;
+mod hosting;
+pub mod manifest;
+mod output;
+mod pages;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use self::brand::OrgAssets;
+use self::files::{combined_hash, hex};
+use self::manifest::{IndexEntry, index_json};
+use self::output::{Output, SlugState};
+use crate::config::{PlanConfig, TenantConfig};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceLocation};
+use crate::workspace::{Workspace, WorkspacePaths};
+
+/// Portals live at `https://<slug>.<PORTAL_DOMAIN>/` unless a plan sets its own domain.
+pub const PORTAL_DOMAIN: &str = "customerportal.energy";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Render and write bundles.
+    Build,
+    /// Render everything in memory, write nothing.
+    Check,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub mode: Mode,
+    pub out: PathBuf,
+    /// Plan slugs to build; empty means all.
+    pub slugs: Vec<String>,
+    /// Origin of the edge API that `/api/*` is proxied to.
+    pub edge_url: String,
+    /// Show a progress bar for this many plans or more.
+    pub progress_from: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlugStatus {
+    Built,
+    Unchanged,
+    Checked,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlugOutcome {
+    pub slug: String,
+    pub org: String,
+    pub status: SlugStatus,
+    pub files_written: usize,
+    pub files_unchanged: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuildReport {
+    pub slugs: Vec<SlugOutcome>,
+    /// Bundles removed because no tenant config lists their slug any more.
+    pub removed: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    #[serde(serialize_with = "as_millis", rename = "elapsed_ms")]
+    pub elapsed: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+impl BuildReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn files_written(&self) -> usize {
+        self.slugs.iter().map(|s| s.files_written).sum()
+    }
+
+    pub fn files_unchanged(&self) -> usize {
+        self.slugs.iter().map(|s| s.files_unchanged).sum()
+    }
+
+    pub fn count(&self, status: SlugStatus) -> usize {
+        self.slugs.iter().filter(|s| s.status == status).count()
+    }
+}
+
+pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
+    let started = Instant::now();
+    let workspace = Workspace::load(paths);
+    let mut diagnostics = workspace.diagnostics.clone();
+
+    let all_slugs: BTreeSet<String> = workspace.plans().map(|(_, p)| p.slug.clone()).collect();
+    for slug in options.slugs.iter().filter(|s| !all_slugs.contains(*s)) {
+        diagnostics.push(
+            Diagnostic::error(format!("no tenant has a plan with the slug `{slug}`"))
+                .at(SourceLocation::file(&paths.tenants))
+                .expected(format!(
+                    "one of: {}",
+                    all_slugs.iter().cloned().collect::<Vec<_>>().join(", ")
+                )),
+        );
+    }
+    let selected: Vec<(&TenantConfig, &PlanConfig)> = workspace
+        .plans()
+        .filter(|(_, p)| options.slugs.is_empty() || options.slugs.contains(&p.slug))
+        .collect();
+
+    let output = match options.mode {
+        Mode::Build => match Output::open(&options.out) {
+            Ok(output) => Some(output),
+            Err(err) => {
+                diagnostics.push(
+                    Diagnostic::error(format!("cannot write to the output folder: {err}"))
+                        .at(SourceLocation::file(&options.out)),
+                );
+                return finish(started, Vec::new(), Vec::new(), diagnostics);
+            }
+        },
+        Mode::Check => None,
+    };
+
+    // Stage 1: which plans need rendering.
+    let fingerprints: BTreeMap<&str, String> = selected
+        .par_iter()
+        .filter(|(t, _)| !workspace.failed_orgs.contains(&t.id))
+        .map(|(t, p)| (p.slug.as_str(), plan_fingerprint(&workspace, t, p, options)))
+        .collect();
+    let mut outcomes: BTreeMap<&str, SlugOutcome> = BTreeMap::new();
+    let mut states: BTreeMap<String, SlugState> = BTreeMap::new();
+    let mut todo: Vec<(&TenantConfig, &PlanConfig)> = Vec::new();
+    for (tenant, plan) in &selected {
+        let outcome = |status| SlugOutcome {
+            slug: plan.slug.clone(),
+            org: tenant.id.clone(),
+            status,
+            files_written: 0,
+            files_unchanged: 0,
+        };
+        let Some(fingerprint) = fingerprints.get(plan.slug.as_str()) else {
+            outcomes.insert(&plan.slug, outcome(SlugStatus::Failed));
+            continue;
+        };
+        match output
+            .as_ref()
+            .and_then(|o| o.is_current(&plan.slug, fingerprint))
+        {
+            Some(state) => {
+                let mut unchanged = outcome(SlugStatus::Unchanged);
+                unchanged.files_unchanged = state.entry.files + 1;
+                outcomes.insert(&plan.slug, unchanged);
+                states.insert(plan.slug.clone(), state);
+            }
+            None => todo.push((tenant, plan)),
+        }
+    }
+
+    // Stage 2: what the organizations with work share between their plans.
+    let orgs: BTreeSet<&str> = todo.iter().map(|(t, _)| t.id.as_str()).collect();
+    let org_assets: BTreeMap<&str, Result<OrgAssets, Diagnostics>> = workspace
+        .tenants
+        .par_iter()
+        .filter(|t| orgs.contains(t.id.as_str()))
+        .map(|t| {
+            let theme = &workspace.themes[&t.config.theme];
+            let own = workspace.own_help.get(&t.id).cloned().unwrap_or_default();
+            (
+                t.id.as_str(),
+                brand::prepare_org(t, theme, &workspace.help.articles, &own),
+            )
+        })
+        .collect();
+
+    // Stage 3: render and write each plan.
+    let progress = options
+        .progress_from
+        .filter(|from| todo.len() >= *from)
+        .map(|_| ProgressBar::new(todo.len() as u64).with_message("building"));
+    let results: Vec<(&str, Result<(SlugOutcome, SlugState), Diagnostics>)> = todo
+        .par_iter()
+        .map(|(tenant, plan)| {
+            let result = match &org_assets[tenant.id.as_str()] {
+                Ok(org) => build_plan(
+                    &workspace,
+                    tenant,
+                    plan,
+                    org,
+                    output.as_ref(),
+                    options,
+                    &fingerprints[plan.slug.as_str()],
+                ),
+                Err(problems) => Err(problems.clone()),
+            };
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            (plan.slug.as_str(), result)
+        })
+        .collect();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let mut reported_orgs = BTreeSet::new();
+    for (slug, result) in results {
+        match result {
+            Ok((outcome, state)) => {
+                outcomes.insert(slug, outcome);
+                states.insert(slug.to_owned(), state);
+            }
+            Err(problems) => {
+                let org = todo
+                    .iter()
+                    .find(|(_, p)| p.slug == slug)
+                    .map(|(t, _)| t.id.as_str())
+                    .unwrap_or_default();
+                // Problems of the organization's shared assets are reported once, not per plan.
+                if org_assets[org].is_ok() || reported_orgs.insert(org) {
+                    diagnostics.extend(problems);
+                }
+                outcomes.insert(
+                    slug,
+                    SlugOutcome {
+                        slug: slug.to_owned(),
+                        org: org.to_owned(),
+                        status: SlugStatus::Failed,
+                        files_written: 0,
+                        files_unchanged: 0,
+                    },
+                );
+            }
+        }
+    }
+
+    // Stage 4: the slug index, and bundles of slugs that are gone.
+    let mut removed = Vec::new();
+    if let Some(output) = &output {
+        let entries: Vec<IndexEntry> = all_slugs
+            .iter()
+            .filter_map(|slug| {
+                states
+                    .get(slug)
+                    .cloned()
+                    .or_else(|| output.read_state(slug))
+            })
+            .map(|state| state.entry)
+            .collect();
+        if let Err(err) = output.write_index(&index_json(&entries)) {
+            diagnostics.push(
+                Diagnostic::error(format!("cannot write index.json: {err}"))
+                    .at(SourceLocation::file(&options.out)),
+            );
+        }
+        let complete = options.slugs.is_empty() && !workspace.incomplete;
+        if complete {
+            match output.prune(&all_slugs) {
+                Ok(gone) => removed = gone,
+                Err(err) => diagnostics.push(
+                    Diagnostic::error(format!("cannot remove old bundles: {err}"))
+                        .at(SourceLocation::file(&options.out)),
+                ),
+            }
+        }
+    }
+    let order: Vec<SlugOutcome> = selected
+        .iter()
+        .filter_map(|(_, p)| outcomes.remove(p.slug.as_str()))
+        .collect();
+    finish(started, order, removed, diagnostics)
+}
+
+fn finish(
+    started: Instant,
+    slugs: Vec<SlugOutcome>,
+    removed: Vec<String>,
+    diagnostics: Diagnostics,
+) -> BuildReport {
+    let mut diagnostics = diagnostics.into_vec();
+    diagnostics.sort_by(|a, b| b.severity.cmp(&a.severity));
+    BuildReport {
+        slugs,
+        removed,
+        diagnostics,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn build_plan(
+    workspace: &Workspace,
+    tenant: &TenantConfig,
+    plan: &PlanConfig,
+    org: &OrgAssets,
+    output: Option<&Output>,
+    options: &BuildOptions,
+    fingerprint: &str,
+) -> Result<(SlugOutcome, SlugState), Diagnostics> {
+    let theme = &workspace.themes[&tenant.config.theme];
+    let files = bundle::render_bundle(tenant, plan, theme, org, &options.edge_url)?;
+    let manifest = files.last().map(|f| f.hash_hex()).unwrap_or_default();
+    let entry = index_entry(tenant, plan, files.len() - 1, manifest);
+    let state = SlugState {
+        fingerprint: fingerprint.to_owned(),
+        entry,
+    };
+    let mut outcome = SlugOutcome {
+        slug: plan.slug.clone(),
+        org: tenant.id.clone(),
+        status: SlugStatus::Checked,
+        files_written: 0,
+        files_unchanged: 0,
+    };
+    if let Some(output) = output {
+        let write_error = |err: std::io::Error| {
+            Diagnostics::from_iter(
+                [Diagnostic::error(format!("cannot write the bundle: {err}"))
+                    .at(SourceLocation::file(&options.out.join(&plan.slug)))
+                    .tenant(&plan.slug)],
+            )
+        };
+        let stats = output
+            .write_bundle(&plan.slug, &files)
+            .map_err(write_error)?;
+        output.save_state(&plan.slug, &state).map_err(write_error)?;
+        outcome.status = if stats.written == 0 {
+            SlugStatus::Unchanged
+        } else {
+            SlugStatus::Built
+        };
+        outcome.files_written = stats.written;
+        outcome.files_unchanged = stats.unchanged;
+    }
+    Ok((outcome, state))
+}
+
+/// Hash over every input of a plan's bundle: a match with the last build means nothing changed.
+fn plan_fingerprint(
+    workspace: &Workspace,
+    tenant: &TenantConfig,
+    plan: &PlanConfig,
+    options: &BuildOptions,
+) -> String {
+    let theme = &workspace.themes[&tenant.config.theme];
+    hex(&combined_hash([
+        ("portalgen", env!("CARGO_PKG_VERSION").as_bytes()),
+        ("slug", plan.slug.as_bytes()),
+        ("edge", options.edge_url.as_bytes()),
+        ("theme", &theme.fingerprint),
+        ("help", &workspace.help.fingerprint),
+        ("org", &workspace.org_fingerprints[&tenant.id]),
+    ]))
+}
+
+fn index_entry(
+    tenant: &TenantConfig,
+    plan: &PlanConfig,
+    files: usize,
+    manifest_sha256: String,
+) -> IndexEntry {
+    let host = plan
+        .domain
+        .clone()
+        .unwrap_or_else(|| format!("{}.{PORTAL_DOMAIN}", plan.slug));
+    IndexEntry {
+        slug: plan.slug.clone(),
+        org: tenant.id.clone(),
+        organization_name: tenant.config.organization.name.clone(),
+        plan_name: plan.name.clone(),
+        theme: tenant.config.theme.clone(),
+        locales: tenant.config.locales.available.clone(),
+        default_locale: tenant.config.locales.default.clone(),
+        url: format!("https://{host}/"),
+        files,
+        manifest_sha256,
+    }
+}

@@ -1,0 +1,196 @@
+//! Writing bundles to `dist/`. A slug's bundle is assembled in a staging folder, reusing unchanged
+//! files by hard link, and swapped in with one atomic rename, so a reader or a failed build never
+//! sees a half-written bundle. Build state (input fingerprints) lives in `dist/.portalgen/`,
+//! outside every bundle.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::files::OutputFile;
+use super::manifest::{IndexEntry, MANIFEST_PATH, Manifest};
+
+const STATE_DIR: &str = ".portalgen";
+
+/// What a build recorded about a slug, to recognise an unchanged one next time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlugState {
+    pub fingerprint: String,
+    pub entry: IndexEntry,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriteStats {
+    pub written: usize,
+    pub unchanged: usize,
+}
+
+pub struct Output {
+    root: PathBuf,
+}
+
+impl Output {
+    /// Opens `root` for writing and clears staging folders an interrupted build left behind.
+    pub fn open(root: &Path) -> io::Result<Self> {
+        fs::create_dir_all(root.join(STATE_DIR).join("state"))?;
+        let staging = root.join(STATE_DIR).join("staging");
+        if staging.exists() {
+            fs::remove_dir_all(&staging)?;
+        }
+        Ok(Output {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn state_path(&self, slug: &str) -> PathBuf {
+        self.root
+            .join(STATE_DIR)
+            .join("state")
+            .join(format!("{slug}.json"))
+    }
+
+    pub fn read_state(&self, slug: &str) -> Option<SlugState> {
+        serde_json::from_slice(&fs::read(self.state_path(slug)).ok()?).ok()
+    }
+
+    pub fn save_state(&self, slug: &str, state: &SlugState) -> io::Result<()> {
+        let json = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
+        write_if_changed(&self.state_path(slug), &json).map(|_| ())
+    }
+
+    /// Whether `slug` was last built from `fingerprint` and its files are all still in place.
+    pub fn is_current(&self, slug: &str, fingerprint: &str) -> Option<SlugState> {
+        let state = self
+            .read_state(slug)
+            .filter(|s| s.fingerprint == fingerprint)?;
+        let dir = self.root.join(slug);
+        let manifest: Manifest =
+            serde_json::from_slice(&fs::read(dir.join(MANIFEST_PATH)).ok()?).ok()?;
+        let intact = manifest.files.iter().all(|(path, entry)| {
+            fs::metadata(dir.join(path)).is_ok_and(|m| m.is_file() && m.len() == entry.size)
+        });
+        intact.then_some(state)
+    }
+
+    /// Replaces the bundle of `slug` with `files` (which include the manifest), rewriting only
+    /// files whose content changed.
+    pub fn write_bundle(&self, slug: &str, files: &[OutputFile]) -> io::Result<WriteStats> {
+        let target = self.root.join(slug);
+        let previous: BTreeMap<String, String> = fs::read(target.join(MANIFEST_PATH))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
+            .map(|m| {
+                m.files
+                    .into_iter()
+                    .map(|(path, entry)| (path, entry.sha256))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let unchanged = |file: &OutputFile| {
+            if file.path == MANIFEST_PATH {
+                fs::read(target.join(MANIFEST_PATH)).is_ok_and(|old| *old == *file.content)
+            } else {
+                previous
+                    .get(&file.path)
+                    .is_some_and(|hash| *hash == file.hash_hex())
+            }
+        };
+        let same_set = previous.len() + 1 == files.len();
+        if target.is_dir() && same_set && files.iter().all(&unchanged) {
+            return Ok(WriteStats {
+                written: 0,
+                unchanged: files.len(),
+            });
+        }
+
+        let staging = self.root.join(STATE_DIR).join("staging").join(slug);
+        if staging.exists() {
+            fs::remove_dir_all(&staging)?;
+        }
+        let mut stats = WriteStats::default();
+        let mut made_dirs: HashSet<PathBuf> = HashSet::new();
+        for file in files {
+            let dest = staging.join(&file.path);
+            if let Some(parent) = dest.parent() {
+                if made_dirs.insert(parent.to_path_buf()) {
+                    fs::create_dir_all(parent)?;
+                }
+            }
+            if unchanged(file) && fs::hard_link(target.join(&file.path), &dest).is_ok() {
+                stats.unchanged += 1;
+            } else {
+                fs::write(&dest, &file.content)?;
+                stats.written += 1;
+            }
+        }
+        swap_in(&staging, &target)?;
+        Ok(stats)
+    }
+
+    /// Writes `dist/index.json` when its content changed.
+    pub fn write_index(&self, json: &[u8]) -> io::Result<bool> {
+        write_if_changed(&self.root.join(super::manifest::INDEX_PATH), json)
+    }
+
+    /// Removes bundles portalgen built for slugs no tenant config lists any more.
+    pub fn prune(&self, keep: &BTreeSet<String>) -> io::Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for entry in fs::read_dir(self.root.join(STATE_DIR).join("state"))? {
+            let path = entry?.path();
+            let Some(slug) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+                continue;
+            };
+            if keep.contains(&slug) || slug.starts_with('.') || slug.contains(['/', '\\']) {
+                continue;
+            }
+            let dir = self.root.join(&slug);
+            if dir.is_dir() {
+                fs::remove_dir_all(&dir)?;
+            }
+            fs::remove_file(&path)?;
+            removed.push(slug);
+        }
+        removed.sort();
+        Ok(removed)
+    }
+}
+
+/// Puts `staging` at `target` in one step: an atomic exchange where the OS has one, then removes
+/// the previous bundle.
+fn swap_in(staging: &Path, target: &Path) -> io::Result<()> {
+    if !target.exists() {
+        return fs::rename(staging, target);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        if renameat_with(CWD, staging, CWD, target, RenameFlags::EXCHANGE).is_ok() {
+            return fs::remove_dir_all(staging);
+        }
+    }
+    // Fallback: two renames, with the previous bundle kept until the new one is in place.
+    let previous = staging.with_extension("previous");
+    fs::rename(target, &previous)?;
+    if let Err(err) = fs::rename(staging, target) {
+        fs::rename(&previous, target)?;
+        return Err(err);
+    }
+    fs::remove_dir_all(previous)
+}
+
+/// Writes `bytes` to `path` unless it already holds exactly them; true when it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let temp = path.with_extension("tmp-portalgen");
+    fs::write(&temp, bytes)?;
+    fs::rename(&temp, path)?;
+    Ok(true)
+}

@@ -1,0 +1,365 @@
+//! Rendering a plan's HTML pages and help files from the theme templates. Pure: inputs in
+//! memory, output files in memory.
+
+use std::sync::Arc;
+
+use minijinja::context;
+use minijinja::value::{Serde, Value, merge_maps};
+use serde::Serialize;
+
+use super::brand::OrgAssets;
+use super::files::OutputFile;
+use crate::config::{PlanConfig, TenantConfig};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::help::{PlaceholderValues, ShownArticle};
+use crate::routes::{self, ROUTES};
+use crate::theme::{StringTable, Theme};
+
+pub const CONFIG_PATH: &str = "config.json";
+
+/// What every page of one plan is rendered from.
+pub struct PlanPages<'a> {
+    pub tenant: &'a TenantConfig,
+    pub plan: &'a PlanConfig,
+    pub theme: &'a Theme,
+    pub org: &'a OrgAssets,
+}
+
+#[derive(Serialize)]
+struct LocaleLink<'a> {
+    code: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NavItem<'a> {
+    id: &'a str,
+    path: &'a str,
+    label: &'a str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct HelpArticleLink {
+    id: String,
+    title: String,
+    url: String,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct HelpCategory {
+    name: String,
+    articles: Vec<HelpArticleLink>,
+}
+
+/// One entry of `help/<locale>/search.json`.
+#[derive(Serialize)]
+struct SearchEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    category: &'a str,
+    keywords: &'a [String],
+    summary: &'a str,
+    url: &'a str,
+}
+
+impl PlanPages<'_> {
+    pub fn render(&self) -> Result<Vec<OutputFile>, Diagnostics> {
+        let mut rendered: Vec<Result<OutputFile, Diagnostic>> = Vec::new();
+        let mut keep = |result| rendered.push(result);
+        let default_locale = &self.tenant.config.locales.default;
+        let base = self.base_context(default_locale);
+        for route in ROUTES.iter().filter(|r| r.id != routes::HELP_ROUTE) {
+            let template = format!("routes/{}.html", route.id);
+            keep(self.page(
+                &base,
+                default_locale,
+                route.id,
+                route.path,
+                &template,
+                Value::UNDEFINED,
+            ));
+        }
+        keep(self.page(
+            &base,
+            default_locale,
+            "not-found",
+            "/404.html",
+            "404.html",
+            Value::UNDEFINED,
+        ));
+
+        for locale in &self.tenant.config.locales.available {
+            let base = if locale == default_locale {
+                base.clone()
+            } else {
+                self.base_context(locale)
+            };
+            let values = PlaceholderValues::for_plan(self.tenant, &self.plan.name, locale);
+            let shown = self
+                .org
+                .help
+                .get(locale)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let titles: Vec<String> = shown
+                .iter()
+                .map(|s| s.article.title.fill(&values, false))
+                .collect();
+            let summaries: Vec<String> = shown
+                .iter()
+                .map(|s| s.article.body.summary.fill(&values, false))
+                .collect();
+            let urls: Vec<String> = shown
+                .iter()
+                .map(|s| format!("/help/{locale}/{}/", s.article.id))
+                .collect();
+            let help = to_value(self.help_context(locale, shown, &titles, &summaries, &urls));
+
+            let index_path = format!("/help/{locale}/");
+            let help_index = self.page(
+                &base,
+                locale,
+                "help",
+                &index_path,
+                "help/index.html",
+                context! { help => help.clone() },
+            );
+            if locale == default_locale {
+                if let Ok(file) = &help_index {
+                    keep(Ok(file.at("help/index.html")));
+                }
+            }
+            keep(help_index);
+            for (i, item) in shown.iter().enumerate() {
+                let article = &item.article;
+                let article_ctx = context! {
+                    help => help.clone(),
+                    article => context! {
+                        id => &article.id,
+                        title => &titles[i],
+                        category => &article.category,
+                        keywords => &article.keywords,
+                        html => Value::from_safe_string(article.body.html.fill(&values, true)),
+                        lang => &article.locale,
+                        fallback => item.fallback,
+                    },
+                };
+                keep(self.page(
+                    &base,
+                    locale,
+                    "help-article",
+                    &urls[i],
+                    "help/article.html",
+                    article_ctx,
+                ));
+            }
+            let entries: Vec<SearchEntry> = shown
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SearchEntry {
+                    id: &s.article.id,
+                    title: &titles[i],
+                    category: &s.article.category,
+                    keywords: &s.article.keywords,
+                    summary: &summaries[i],
+                    url: &urls[i],
+                })
+                .collect();
+            let json = serde_json::to_vec(&entries).unwrap_or_default();
+            keep(Ok(OutputFile::new(
+                format!("help/{locale}/search.json"),
+                json,
+            )));
+        }
+        let mut files = Vec::with_capacity(rendered.len());
+        let mut problems = Diagnostics::default();
+        for result in rendered {
+            match result {
+                Ok(file) => files.push(file),
+                Err(d) => problems.push(d.tenant(&self.plan.slug)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(files)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The context shared by every page of one locale.
+    fn base_context(&self, locale: &str) -> Value {
+        let config = &self.tenant.config;
+        let strings = self.strings(locale);
+        let locales: Vec<LocaleLink> = config
+            .locales
+            .available
+            .iter()
+            .map(|code| LocaleLink {
+                code,
+                name: routes::locale_name(code),
+                url: None,
+            })
+            .collect();
+        let favicon_type = match self.org.favicon.path.rsplit('.').next() {
+            Some("svg") => "image/svg+xml",
+            Some("png") => "image/png",
+            _ => "image/x-icon",
+        };
+        let support = &config.support;
+        context! {
+            lang => locale,
+            dir => "ltr",
+            default_locale => &config.locales.default,
+            locales => to_value(&locales),
+            org => context! { id => &self.tenant.id, name => &config.organization.name },
+            plan => context! { slug => &self.plan.slug, name => &self.plan.name },
+            brand => context! {
+                logo => format!("/{}", self.org.logo.path),
+                logo_alt => config.brand.logo_alt.as_deref().unwrap_or(&config.organization.name),
+                favicon => format!("/{}", self.org.favicon.path),
+                favicon_type,
+            },
+            support => context! {
+                email => &support.email,
+                phone => &support.phone,
+                phone_link => support.phone_link(),
+                url => &support.url,
+                hours => support.hours.get(locale).or_else(|| support.hours.get(&config.locales.default)),
+            },
+            legal => context! {
+                imprint => &config.legal.imprint,
+                privacy => &config.legal.privacy,
+                terms => &config.legal.terms,
+            },
+            assets => context! {
+                css => format!("/{}", self.org.stylesheet.path),
+                js => &self.theme.scripts.entry_url,
+                modules => &self.theme.scripts.module_urls,
+                config => format!("/{CONFIG_PATH}"),
+            },
+            strings => Value::from_dyn_object(strings),
+        }
+    }
+
+    fn strings(&self, locale: &str) -> Arc<StringTable> {
+        self.org
+            .strings
+            .get(locale)
+            .map(|(table, _)| table.clone())
+            .unwrap_or_else(|| Arc::new(StringTable::new(locale, Vec::new())))
+    }
+
+    fn help_context(
+        &self,
+        locale: &str,
+        shown: &[ShownArticle],
+        titles: &[String],
+        summaries: &[String],
+        urls: &[String],
+    ) -> impl Serialize {
+        let mut categories: Vec<HelpCategory> = Vec::new();
+        for (i, item) in shown.iter().enumerate() {
+            let link = HelpArticleLink {
+                id: item.article.id.clone(),
+                title: titles[i].clone(),
+                url: urls[i].clone(),
+                summary: summaries[i].clone(),
+            };
+            match categories
+                .iter_mut()
+                .find(|c| c.name == item.article.category)
+            {
+                Some(category) => category.articles.push(link),
+                None => categories.push(HelpCategory {
+                    name: item.article.category.clone(),
+                    articles: vec![link],
+                }),
+            }
+        }
+        let locales: Vec<LocaleLink> = self
+            .tenant
+            .config
+            .locales
+            .available
+            .iter()
+            .map(|code| LocaleLink {
+                code,
+                name: routes::locale_name(code),
+                url: Some(format!("/help/{code}/")),
+            })
+            .collect();
+        serde_json::json!({
+            "locale": locale,
+            "index_url": format!("/help/{locale}/"),
+            "search_url": format!("/help/{locale}/search.json"),
+            "categories": categories,
+            "locales": locales,
+        })
+    }
+
+    /// Renders one page; `extra` is merged over the page context.
+    fn page(
+        &self,
+        base: &Value,
+        locale: &str,
+        id: &str,
+        path: &str,
+        template: &str,
+        extra: Value,
+    ) -> Result<OutputFile, Diagnostic> {
+        let strings = self.strings(locale);
+        let title_key = match id {
+            "not-found" => routes::NOT_FOUND_TITLE_KEY.to_owned(),
+            "help" | "help-article" => format!("route.{}.title", routes::HELP_ROUTE),
+            _ => format!("route.{id}.title"),
+        };
+        let title = match (id, extra.get_attr("article")) {
+            ("help-article", Ok(article)) if !article.is_undefined() => article
+                .get_attr("title")
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            _ => strings.get(&title_key).unwrap_or_default().to_owned(),
+        };
+        let current = if id.starts_with("help") {
+            routes::HELP_ROUTE
+        } else {
+            id
+        };
+        let nav: Vec<NavItem> = ROUTES
+            .iter()
+            .filter(|r| r.in_nav)
+            .map(|r| NavItem {
+                id: r.id,
+                path: r.path,
+                label: strings.get(&format!("route.{}.nav", r.id)).unwrap_or(r.id),
+                current: r.id == current,
+            })
+            .collect();
+        let own = context! { page => context! { id, path, title }, nav => to_value(&nav) };
+        // Later maps win: page values over the help extras over the shared base.
+        let ctx = merge_maps([base.clone(), extra, own]);
+        let html = self
+            .theme
+            .templates
+            .render(&self.tenant.id, template, ctx)?;
+        Ok(OutputFile::new(output_path(path), html.into_bytes()))
+    }
+}
+
+fn to_value<T: Serialize>(value: T) -> Value {
+    Value::from(Serde(value))
+}
+
+/// `/invoices/` → `invoices/index.html`; `/404.html` → `404.html`.
+fn output_path(url_path: &str) -> String {
+    let trimmed = url_path.trim_start_matches('/');
+    if trimmed.is_empty() || trimmed.ends_with('/') {
+        format!("{trimmed}index.html")
+    } else {
+        trimmed.to_owned()
+    }
+}

@@ -1,0 +1,73 @@
+//! The commands: turn options into a run of the pipeline and its outcome into an exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use crate::build::{self, BuildOptions, Mode};
+use crate::cli::{BuildArgs, CheckArgs, Format, GlobalOptions};
+use crate::report;
+use crate::workspace::WorkspacePaths;
+
+/// Plans from which a progress bar is worth showing.
+const PROGRESS_FROM: usize = 20;
+
+pub fn build(global: &GlobalOptions, args: BuildArgs) -> ExitCode {
+    let options = BuildOptions {
+        mode: Mode::Build,
+        out: global.out.clone(),
+        slugs: args.tenants,
+        edge_url: args.edge_url,
+        progress_from: progress_from(global),
+    };
+    let report = in_pool(global, || build::run(&paths(global), &options));
+    let ok = !report.has_errors();
+    report::print("build", &report, ok, global.format, global.quiet);
+    exit_code(ok)
+}
+
+pub fn check(global: &GlobalOptions, args: CheckArgs) -> ExitCode {
+    let options = BuildOptions {
+        mode: Mode::Check,
+        out: global.out.clone(),
+        slugs: args.tenants,
+        edge_url: String::new(),
+        progress_from: progress_from(global),
+    };
+    let report = in_pool(global, || build::run(&paths(global), &options));
+    let ok = !report.has_errors() && !(args.strict && !report.diagnostics.is_empty());
+    report::print("check", &report, ok, global.format, global.quiet);
+    exit_code(ok)
+}
+
+fn paths(global: &GlobalOptions) -> WorkspacePaths {
+    WorkspacePaths {
+        tenants: global.tenants_dir.clone(),
+        themes: global.themes_dir.clone(),
+        help: global.help_dir.clone(),
+    }
+}
+
+fn progress_from(global: &GlobalOptions) -> Option<usize> {
+    let wanted = !global.quiet && global.format == Format::Text && std::io::stderr().is_terminal();
+    wanted.then_some(PROGRESS_FROM)
+}
+
+/// Runs `work` on a thread pool of `--jobs` threads.
+fn in_pool<T: Send>(global: &GlobalOptions, work: impl FnOnce() -> T + Send) -> T {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = global.jobs {
+        pool = pool.num_threads(jobs.max(1));
+    }
+    match pool.build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,13 @@
+//! portalgen builds white-label customer self-service portals for energy retailers: one themed
+//! static bundle per plan slug from tenant configs, a theme and a help center.
+
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diagnostics;
+pub mod help;
+pub mod report;
+pub mod routes;
+pub mod theme;
+pub mod workspace;

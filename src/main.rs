@@ -1,0 +1,13 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use portalgen::cli::{Cli, Command};
+use portalgen::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build(args) => commands::build(&cli.global, args),
+        Command::Check(args) => commands::check(&cli.global, args),
+    }
+}

@@ -1,0 +1,248 @@
+//! The theme's minijinja templates, compiled once per build into one environment together with
+//! every tenant's overriding templates. Rendering for a tenant resolves each template name
+//! (including `extends` and `include` inside templates) to the tenant's override when it has one.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+
+use super::strings::{StringTable, interpolate};
+use crate::diagnostics::{Diagnostic, SourceLocation};
+
+/// Template names of tenant overrides are `@<org>/<name>`.
+const OVERRIDE_PREFIX: char = '@';
+
+/// Enough for any sane page; stops a runaway loop in a theme from hanging the build.
+const RENDER_FUEL: u64 = 50_000_000;
+
+thread_local! {
+    /// The organization whose overrides apply to the render running on this thread.
+    static CURRENT_ORG: RefCell<Option<Arc<BTreeSet<String>>>> = const { RefCell::new(None) };
+    static CURRENT_ORG_ID: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// A template source file, kept to show snippets in error messages.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    pub file: PathBuf,
+    pub source: Arc<str>,
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+    sources: BTreeMap<String, TemplateSource>,
+    /// Organization id → names of the templates it overrides.
+    overrides: BTreeMap<String, Arc<BTreeSet<String>>>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("templates", &self.sources.keys())
+            .finish()
+    }
+}
+
+impl Templates {
+    /// An environment with HTML auto-escaping, strict undefined values and the theme functions;
+    /// `asset_urls` maps `static/` paths to their hashed URLs for `asset()`.
+    pub fn new(asset_urls: Arc<BTreeMap<String, String>>) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(RENDER_FUEL));
+        env.set_path_join_callback(|name, _parent| resolve_for_current_org(name).into());
+        env.add_function("t", translate);
+        env.add_function("asset", move |path: &str| -> Result<String, Error> {
+            asset_urls.get(path).cloned().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("asset(\"{path}\"): no file static/{path} in the theme"),
+                )
+            })
+        });
+        Templates {
+            env,
+            sources: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// Compiles a theme template.
+    pub fn add(&mut self, name: String, file: PathBuf, source: String) -> Result<(), Diagnostic> {
+        self.add_named(name, file, source)
+    }
+
+    /// Compiles a tenant's template that overrides the theme's template `name`.
+    pub fn add_override(
+        &mut self,
+        org: &str,
+        name: String,
+        file: PathBuf,
+        source: String,
+    ) -> Result<(), Diagnostic> {
+        if !self.sources.contains_key(&name) {
+            return Err(
+                Diagnostic::error(format!("`{name}` overrides no template of the theme"))
+                    .at(SourceLocation::file(&file))
+                    .expected("the name of a file under the theme's templates/ folder")
+                    .tenant(org),
+            );
+        }
+        self.add_named(override_name(org, &name), file, source)
+            .map_err(|d| d.tenant(org))?;
+        let set = self.overrides.entry(org.to_owned()).or_default();
+        Arc::make_mut(set).insert(name);
+        Ok(())
+    }
+
+    fn add_named(&mut self, name: String, file: PathBuf, source: String) -> Result<(), Diagnostic> {
+        let source: Arc<str> = source.into();
+        self.sources.insert(
+            name.clone(),
+            TemplateSource {
+                file,
+                source: source.clone(),
+            },
+        );
+        self.env
+            .add_template_owned(name, source.to_string())
+            .map_err(|err| self.diagnostic(&err))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// Renders `name` for organization `org` with `ctx`.
+    pub fn render(&self, org: &str, name: &str, ctx: Value) -> Result<String, Diagnostic> {
+        let overrides = self.overrides.get(org).cloned();
+        let _scope = OrgScope::enter(org, overrides);
+        let resolved = resolve_for_current_org(name);
+        self.env
+            .get_template(&resolved)
+            .and_then(|template| template.render(ctx))
+            .map_err(|err| self.diagnostic(&err).tenant(org))
+    }
+
+    /// Turns a minijinja error into a diagnostic pointing at the template file and line.
+    fn diagnostic(&self, err: &Error) -> Diagnostic {
+        // An error inside an included or parent template arrives wrapped: report the innermost.
+        let mut err = err;
+        while let Some(inner) =
+            std::error::Error::source(err).and_then(|e| e.downcast_ref::<Error>())
+        {
+            err = inner;
+        }
+        let detail = err
+            .detail()
+            .map(str::to_owned)
+            .unwrap_or_else(|| err.kind().to_string());
+        let message = match err.kind() {
+            ErrorKind::UndefinedError => format!("undefined value in template: {detail}"),
+            ErrorKind::SyntaxError => format!("template syntax error: {detail}"),
+            _ => format!("template error: {detail}"),
+        };
+        let mut diagnostic = Diagnostic::error(message);
+        if let Some(source) = err.name().and_then(|name| self.sources.get(name)) {
+            let location = match (err.range(), err.line()) {
+                (Some(range), _) => {
+                    SourceLocation::at_offset(&source.file, &source.source, range.start)
+                }
+                (None, Some(line)) => {
+                    SourceLocation::in_source(&source.file, &source.source, line, 1)
+                }
+                _ => SourceLocation::file(&source.file),
+            };
+            diagnostic = diagnostic.at(location);
+        }
+        diagnostic
+    }
+}
+
+fn override_name(org: &str, name: &str) -> String {
+    format!("{OVERRIDE_PREFIX}{org}/{name}")
+}
+
+fn resolve_for_current_org(name: &str) -> String {
+    if name.starts_with(OVERRIDE_PREFIX) {
+        return name.to_owned();
+    }
+    CURRENT_ORG.with_borrow(|overrides| match overrides {
+        Some(set) if set.contains(name) => {
+            CURRENT_ORG_ID.with_borrow(|org| override_name(org, name))
+        }
+        _ => name.to_owned(),
+    })
+}
+
+/// Sets the organization for renders on this thread until dropped.
+struct OrgScope;
+
+impl OrgScope {
+    fn enter(org: &str, overrides: Option<Arc<BTreeSet<String>>>) -> Self {
+        CURRENT_ORG.with_borrow_mut(|current| *current = overrides);
+        CURRENT_ORG_ID.with_borrow_mut(|current| org.clone_into(current));
+        OrgScope
+    }
+}
+
+impl Drop for OrgScope {
+    fn drop(&mut self) {
+        CURRENT_ORG.with_borrow_mut(|current| *current = None);
+    }
+}
+
+/// `t(key, **args)`: the UI string `key` in the page's locale, `{name}` filled from `args`.
+fn translate(state: &State, key: &str, args: Kwargs) -> Result<String, Error> {
+    let strings = state.lookup("strings");
+    let table = strings
+        .as_ref()
+        .and_then(|v| v.downcast_object_ref::<StringTable>())
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "t() used outside a page"))?;
+    let text = table.get(key).ok_or_else(|| {
+        Error::new(
+            ErrorKind::UndefinedError,
+            format!(
+                "t(\"{key}\"): no UI string `{key}` for locale `{}`",
+                table.locale
+            ),
+        )
+    })?;
+    let filled = interpolate(text, |name| {
+        args.get::<Value>(name).ok().map(|v| v.to_string())
+    });
+    for name in args.args() {
+        let _: Value = args.get(name)?;
+    }
+    args.assert_all_used()?;
+    Ok(filled)
+}
+
+/// Template files under `dir`, named by their path relative to it with '/' separators.
+pub fn template_files(dir: &Path) -> Vec<(String, PathBuf)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            matches!(
+                e.path().extension().and_then(|x| x.to_str()),
+                Some("html" | "txt" | "xml")
+            )
+        })
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(dir).ok()?;
+            let name = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            Some((name, e.path().to_path_buf()))
+        })
+        .collect()
+}
