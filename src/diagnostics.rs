@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -15,7 +15,7 @@ pub enum Severity {
 }
 
 /// A position in an input file, with the text of that line for the snippet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct SourceLocation {
     pub file: PathBuf,
     /// 1-based.
@@ -76,9 +76,9 @@ pub struct Diagnostic {
     pub key_path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
-    /// Organization id or plan slug the problem belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
+    /// Organization ids or plan slugs the problem affects.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<String>,
 }
 
 impl Diagnostic {
@@ -89,7 +89,7 @@ impl Diagnostic {
             location: None,
             key_path: None,
             expected: None,
-            tenant: None,
+            tenants: Vec::new(),
         }
     }
 
@@ -116,8 +116,11 @@ impl Diagnostic {
         self
     }
 
+    /// Attributes the problem to a tenant, unless a more specific one was named already.
     pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
-        self.tenant.get_or_insert(tenant.into());
+        if self.tenants.is_empty() {
+            self.tenants.push(tenant.into());
+        }
         self
     }
 
@@ -131,9 +134,16 @@ impl Diagnostic {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = match &self.tenant {
-            Some(tenant) => format!("{} [{tenant}]", self.message),
-            None => self.message.clone(),
+        let title = match self.tenants.as_slice() {
+            [] => self.message.clone(),
+            [one] => format!("{} [{one}]", self.message),
+            many if many.len() <= 4 => format!("{} [{}]", self.message, many.join(", ")),
+            many => format!(
+                "{} [{} and {} more]",
+                self.message,
+                many[..3].join(", "),
+                many.len() - 3
+            ),
         };
         let path;
         let mut group = Group::with_title(level.primary_title(title));
@@ -224,6 +234,40 @@ impl Diagnostics {
 
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.0
+    }
+}
+
+impl Diagnostics {
+    /// One diagnostic per distinct problem: the same template error hit by every page of many
+    /// tenants is reported once, naming all of them.
+    pub fn merged(self) -> Vec<Diagnostic> {
+        let mut merged: Vec<Diagnostic> = Vec::new();
+        let mut seen: std::collections::HashMap<
+            (Severity, String, Option<SourceLocation>, Option<String>),
+            usize,
+        > = std::collections::HashMap::new();
+        for diagnostic in self.0 {
+            let key = (
+                diagnostic.severity,
+                diagnostic.message.clone(),
+                diagnostic.location.clone(),
+                diagnostic.key_path.clone(),
+            );
+            match seen.get(&key) {
+                Some(&i) => {
+                    for tenant in diagnostic.tenants {
+                        if !merged[i].tenants.contains(&tenant) {
+                            merged[i].tenants.push(tenant);
+                        }
+                    }
+                }
+                None => {
+                    seen.insert(key, merged.len());
+                    merged.push(diagnostic);
+                }
+            }
+        }
+        merged
     }
 }
 

@@ -66,11 +66,17 @@ fn summary_line(command: &str, report: &BuildReport, errors: usize, warnings: us
         (e, w) => format!(", {e} error(s), {w} warning(s)"),
     };
     let failed = report.count(SlugStatus::Failed);
-    let failed = if failed > 0 {
+    let mut failed = if failed > 0 {
         format!(", {failed} failed")
     } else {
         String::new()
     };
+    if !report.failed_tenant_files.is_empty() {
+        failed.push_str(&format!(
+            ", {} tenant file(s) unusable",
+            report.failed_tenant_files.len()
+        ));
+    }
     match command {
         "check" => format!(
             "checked {} slug(s){failed}{problems} in {seconds:.2} s",

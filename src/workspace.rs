@@ -34,8 +34,8 @@ pub struct Workspace {
     pub org_fingerprints: BTreeMap<String, ContentHash>,
     /// Organizations whose config loaded but whose theme, help or files have errors.
     pub failed_orgs: BTreeSet<String>,
-    /// Some tenant file could not be read at all: its slugs are unknown.
-    pub incomplete: bool,
+    /// Tenant files that could not be used at all: their slugs are unknown.
+    pub failed_files: Vec<PathBuf>,
     pub diagnostics: Diagnostics,
 }
 
@@ -114,7 +114,7 @@ impl Workspace {
             own_help,
             org_fingerprints,
             failed_orgs,
-            incomplete: !loaded.failed_files.is_empty(),
+            failed_files: loaded.failed_files,
             diagnostics,
         }
     }

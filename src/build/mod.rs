@@ -70,6 +70,8 @@ pub struct SlugOutcome {
 #[derive(Debug, Serialize)]
 pub struct BuildReport {
     pub slugs: Vec<SlugOutcome>,
+    /// Tenant files that could not be used at all (their slugs are unknown).
+    pub failed_tenant_files: Vec<PathBuf>,
     /// Bundles removed because no tenant config lists their slug any more.
     pub removed: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -128,7 +130,7 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
                     Diagnostic::error(format!("cannot write to the output folder: {err}"))
                         .at(SourceLocation::file(&options.out)),
                 );
-                return finish(started, Vec::new(), Vec::new(), diagnostics);
+                return finish(started, Vec::new(), &workspace, Vec::new(), diagnostics);
             }
         },
         Mode::Check => None,
@@ -264,7 +266,7 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
                     .at(SourceLocation::file(&options.out)),
             );
         }
-        let complete = options.slugs.is_empty() && !workspace.incomplete;
+        let complete = options.slugs.is_empty() && workspace.failed_files.is_empty();
         if complete {
             match output.prune(&all_slugs) {
                 Ok(gone) => removed = gone,
@@ -279,19 +281,21 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         .iter()
         .filter_map(|(_, p)| outcomes.remove(p.slug.as_str()))
         .collect();
-    finish(started, order, removed, diagnostics)
+    finish(started, order, &workspace, removed, diagnostics)
 }
 
 fn finish(
     started: Instant,
     slugs: Vec<SlugOutcome>,
+    workspace: &Workspace,
     removed: Vec<String>,
     diagnostics: Diagnostics,
 ) -> BuildReport {
-    let mut diagnostics = diagnostics.into_vec();
+    let mut diagnostics = diagnostics.merged();
     diagnostics.sort_by(|a, b| b.severity.cmp(&a.severity));
     BuildReport {
         slugs,
+        failed_tenant_files: workspace.failed_files.clone(),
         removed,
         diagnostics,
         elapsed: started.elapsed(),

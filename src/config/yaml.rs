@@ -9,6 +9,17 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostics::{Diagnostic, SourceLocation};
 
+/// How serde words problems with the shape of the data (as opposed to YAML syntax errors).
+const SERDE_MESSAGES: &[&str] = &[
+    "invalid type",
+    "invalid value",
+    "invalid length",
+    "unknown field",
+    "unknown variant",
+    "missing field",
+    "duplicate field",
+];
+
 /// Parses `source` into `T`, rejecting unknown keys if `T` does.
 pub fn parse<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, Diagnostic> {
     parse_at(file, source, 0)
@@ -29,16 +40,24 @@ pub fn parse_at<T: DeserializeOwned>(
         // serde_yaml appends the position ("at line 3 column 5") and may prefix the key path;
         // both are reported in their own fields.
         let text = text.split(" at line ").next().unwrap_or(&text);
-        let text = text.strip_prefix(&format!("{key_path}: ")).unwrap_or(text);
-        let (message, expected) = match text.split_once(", expected ") {
-            Some((message, expected)) => (message.to_owned(), Some(expected.to_owned())),
-            None => (text.to_owned(), None),
+        let text = match text.split_once(": ") {
+            Some((prefix, rest)) if key_path.starts_with(prefix) => rest,
+            _ => text,
         };
-        let mut diagnostic = Diagnostic::error(message).key(if key_path == "." {
+        let is_type_error = SERDE_MESSAGES.iter().any(|m| text.starts_with(m));
+        let (message, expected) = match text.split_once(", expected ") {
+            Some((message, expected)) if is_type_error => {
+                (message.to_owned(), Some(expected.to_owned()))
+            }
+            _ if is_type_error => (text.to_owned(), None),
+            _ => (format!("invalid YAML: {text}"), None),
+        };
+        let key_path = if key_path == "." || key_path.contains('?') {
             String::new()
         } else {
             key_path
-        });
+        };
+        let mut diagnostic = Diagnostic::error(message).key(key_path);
         if let Some(expected) = expected {
             diagnostic = diagnostic.expected(expected);
         }

@@ -125,7 +125,7 @@ impl Templates {
         self.env
             .get_template(&resolved)
             .and_then(|template| template.render(ctx))
-            .map_err(|err| self.diagnostic(&err).tenant(org))
+            .map_err(|err| self.diagnostic(&err))
     }
 
     /// Turns a minijinja error into a diagnostic pointing at the template file and line.

@@ -13,12 +13,18 @@ html.classList.replace('no-js', 'js');
 document.addEventListener('submit', (e) => e.target.closest('[data-view="login"]') && e.preventDefault());
 
 async function initPage(scope, config) {
+  // On phones the nav is a scrolling row of tabs: centre the current one (scrollLeft only, as
+  // scrollIntoView would also move the keyboard's focus starting point past the skip link).
+  const tab = document.querySelector('.site-nav [aria-current="page"]');
+  const row = tab?.closest('ul');
+  if (row) row.scrollLeft += tab.getBoundingClientRect().left - row.getBoundingClientRect().left - (row.clientWidth - tab.offsetWidth) / 2;
   initHelpSearch(scope);
   for (const el of scope.querySelectorAll('.view[data-view]')) {
     const status = el.querySelector('[data-view-status]');
     try {
       await (await views[el.dataset.view]()).mount(el, { config, t, locale });
-    } catch {
+    } catch (err) {
+      if (views[el.dataset.view]) console.error(err);
       const k = 'common.unavailable';
       if (status && t(k) !== k) status.textContent = t((status.dataset.i18n = k));
     }

@@ -26,6 +26,7 @@ export function apply(doc = document) {
     }
   }
   doc.documentElement.lang = cur;
+  for (const a of doc.querySelectorAll('a[data-help-link]')) a.href = cfg.help?.[cur] || a.href;
   const main = doc.getElementById('main');
   if (!main || main.hasAttribute('data-lang-fixed')) return;
   main.lang = cur;
