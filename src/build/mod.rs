@@ -137,10 +137,16 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
     };
 
     // Stage 1: which plans need rendering.
+    let generator = generator_identity();
     let fingerprints: BTreeMap<&str, String> = selected
         .par_iter()
         .filter(|(t, _)| !workspace.failed_orgs.contains(&t.id))
-        .map(|(t, p)| (p.slug.as_str(), plan_fingerprint(&workspace, t, p, options)))
+        .map(|(t, p)| {
+            (
+                p.slug.as_str(),
+                plan_fingerprint(&workspace, t, p, options, &generator),
+            )
+        })
         .collect();
     let mut outcomes: BTreeMap<&str, SlugOutcome> = BTreeMap::new();
     let mut states: BTreeMap<String, SlugState> = BTreeMap::new();
@@ -355,16 +361,35 @@ fn plan_fingerprint(
     tenant: &TenantConfig,
     plan: &PlanConfig,
     options: &BuildOptions,
+    generator: &str,
 ) -> String {
     let theme = &workspace.themes[&tenant.config.theme];
     hex(&combined_hash([
-        ("portalgen", env!("CARGO_PKG_VERSION").as_bytes()),
+        ("portalgen", generator.as_bytes()),
         ("slug", plan.slug.as_bytes()),
         ("edge", options.edge_url.as_bytes()),
         ("theme", &theme.fingerprint),
         ("help", &workspace.help.fingerprint),
         ("org", &workspace.org_fingerprints[&tenant.id]),
     ]))
+}
+
+/// The version plus the executable's size and modification time, so that a rebuilt portalgen
+/// re-renders instead of trusting bundles an older build wrote.
+fn generator_identity() -> String {
+    let exe = std::env::current_exe().and_then(std::fs::metadata);
+    let stamp = exe.map(|m| {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        format!("{}:{}", m.len(), modified.map_or(0, |d| d.as_nanos()))
+    });
+    format!(
+        "{}:{}",
+        env!("CARGO_PKG_VERSION"),
+        stamp.unwrap_or_default()
+    )
 }
 
 fn index_entry(

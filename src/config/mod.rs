@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use tenant::*;
-pub use validate::check_dns_label;
+pub use validate::{check_dns_label, is_locale_code};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 

@@ -310,7 +310,8 @@ pub fn check_dns_label(label: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn is_locale_code(code: &str) -> bool {
+/// `de`, `en`, `de-AT`.
+pub fn is_locale_code(code: &str) -> bool {
     let mut parts = code.split('-');
     let language = parts.next().unwrap_or_default();
     let region = parts.next();

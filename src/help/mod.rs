@@ -122,7 +122,7 @@ fn parse_article(
     let source = String::from_utf8(bytes).map_err(|_| {
         Diagnostic::error("file is not valid UTF-8 text").at(SourceLocation::file(&file))
     })?;
-    if !crate::config::check_dns_label(&id).is_ok() {
+    if crate::config::check_dns_label(&id).is_err() {
         return Err(Diagnostic::error(format!(
             "`{id}` is not a usable article id (the file name)"
         ))

@@ -19,11 +19,11 @@ export function load(code) {
 }
 
 export function apply(doc = document) {
-  for (const [sel, set] of [['[data-i18n]', (el, s) => { el.textContent = s; }], ['[data-i18n-label]', (el, s) => el.setAttribute('aria-label', s)]]) {
-    for (const el of doc.querySelectorAll(sel)) {
-      const k = el.dataset.i18n || el.dataset.i18nLabel;
-      if (k in strings && !el.closest('[data-lang-fixed]')) set(el, t(k));
-    }
+  for (const el of doc.querySelectorAll('[data-i18n], [data-i18n-label]')) {
+    if (el.closest('[data-lang-fixed]')) continue;
+    const { i18n, i18nLabel } = el.dataset;
+    if (i18n in strings) el.textContent = t(i18n);
+    if (i18nLabel in strings) el.setAttribute('aria-label', t(i18nLabel));
   }
   doc.documentElement.lang = cur;
   for (const a of doc.querySelectorAll('a[data-help-link]')) a.href = cfg.help?.[cur] || a.href;
