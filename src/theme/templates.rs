@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::value::{Kwargs, Value};
-use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
 
 use super::strings::{StringTable, interpolate};
 use crate::diagnostics::{Diagnostic, SourceLocation};
@@ -54,6 +54,7 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(RENDER_FUEL));
+        env.set_formatter(format_value);
         env.set_path_join_callback(|name, _parent| resolve_for_current_org(name).into());
         env.add_function("t", translate);
         env.add_function("asset", move |path: &str| -> Result<String, Error> {
@@ -193,6 +194,19 @@ impl OrgScope {
 impl Drop for OrgScope {
     fn drop(&mut self) {
         CURRENT_ORG.with_borrow_mut(|current| *current = None);
+    }
+}
+
+/// HTML-escapes text values without touching `/` (minijinja escapes it too, which makes every
+/// URL in a page longer and harder to read); everything else is formatted as minijinja does.
+fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    match value.as_str() {
+        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
+            let mut escaped = String::with_capacity(text.len() + 8);
+            crate::help::placeholders::push_escaped(&mut escaped, text);
+            out.write_str(&escaped).map_err(Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
     }
 }
 
