@@ -44,7 +44,7 @@ pub struct GlobalOptions {
     /// Worker threads (default: one per CPU).
     #[arg(short, long, global = true)]
     pub jobs: Option<usize>,
-    /// Print only problems.
+    /// Print nothing but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Output format of the summary and problems.

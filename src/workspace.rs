@@ -24,7 +24,7 @@ pub struct WorkspacePaths {
 
 #[derive(Debug)]
 pub struct Workspace {
-    /// Every tenant whose config loaded, including those that cannot be built (see `failed_orgs`).
+    /// Every tenant whose config parsed, including those that cannot be built (see `failed_orgs`).
     pub tenants: Vec<TenantConfig>,
     pub themes: BTreeMap<String, Arc<Theme>>,
     pub help: HelpCenter,
@@ -32,7 +32,7 @@ pub struct Workspace {
     pub own_help: BTreeMap<String, Arc<ArticlesByLocale>>,
     /// Organization id → hash over its config and files.
     pub org_fingerprints: BTreeMap<String, ContentHash>,
-    /// Organizations whose config loaded but whose theme, help or files have errors.
+    /// Organizations with invalid values or whose theme, help or files have errors.
     pub failed_orgs: BTreeSet<String>,
     /// Tenant files that could not be used at all: their slugs are unknown.
     pub failed_files: Vec<PathBuf>,
@@ -44,7 +44,7 @@ impl Workspace {
         let loaded = config::load_tenants(&paths.tenants);
         let mut diagnostics = loaded.diagnostics;
         let tenants = loaded.tenants;
-        let mut failed_orgs = BTreeSet::new();
+        let mut failed_orgs = loaded.invalid_orgs;
 
         let theme_names: BTreeSet<&str> = tenants.iter().map(|t| t.config.theme.as_str()).collect();
         let mut themes = BTreeMap::new();

@@ -149,7 +149,6 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         })
         .collect();
     let mut outcomes: BTreeMap<&str, SlugOutcome> = BTreeMap::new();
-    let mut states: BTreeMap<String, SlugState> = BTreeMap::new();
     let mut todo: Vec<(&TenantConfig, &PlanConfig)> = Vec::new();
     for (tenant, plan) in &selected {
         let outcome = |status| SlugOutcome {
@@ -171,7 +170,6 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
                 let mut unchanged = outcome(SlugStatus::Unchanged);
                 unchanged.files_unchanged = state.entry.files + 1;
                 outcomes.insert(&plan.slug, unchanged);
-                states.insert(plan.slug.clone(), state);
             }
             None => todo.push((tenant, plan)),
         }
@@ -198,7 +196,7 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         .progress_from
         .filter(|from| todo.len() >= *from)
         .map(|_| ProgressBar::new(todo.len() as u64).with_message("building"));
-    let results: Vec<(&str, Result<(SlugOutcome, SlugState), Diagnostics>)> = todo
+    let results: Vec<(&str, Result<SlugOutcome, Diagnostics>)> = todo
         .par_iter()
         .map(|(tenant, plan)| {
             let result = match &org_assets[tenant.id.as_str()] {
@@ -225,9 +223,8 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
     let mut reported_orgs = BTreeSet::new();
     for (slug, result) in results {
         match result {
-            Ok((outcome, state)) => {
+            Ok(outcome) => {
                 outcomes.insert(slug, outcome);
-                states.insert(slug.to_owned(), state);
             }
             Err(problems) => {
                 let org = todo
@@ -253,25 +250,9 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         }
     }
 
-    // Stage 4: the slug index, and bundles of slugs that are gone.
+    // Stage 4: bundles of slugs that are gone, and the index of what is left.
     let mut removed = Vec::new();
     if let Some(output) = &output {
-        let entries: Vec<IndexEntry> = all_slugs
-            .iter()
-            .filter_map(|slug| {
-                states
-                    .get(slug)
-                    .cloned()
-                    .or_else(|| output.read_state(slug))
-            })
-            .map(|state| state.entry)
-            .collect();
-        if let Err(err) = output.write_index(&index_json(&entries)) {
-            diagnostics.push(
-                Diagnostic::error(format!("cannot write index.json: {err}"))
-                    .at(SourceLocation::file(&options.out)),
-            );
-        }
         let complete = options.slugs.is_empty() && workspace.failed_files.is_empty();
         if complete {
             match output.prune(&all_slugs) {
@@ -281,6 +262,15 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
                         .at(SourceLocation::file(&options.out)),
                 ),
             }
+        }
+        let index = output
+            .index_entries()
+            .and_then(|entries| output.write_index(&index_json(&entries)));
+        if let Err(err) = index.and_then(|_| output.close()) {
+            diagnostics.push(
+                Diagnostic::error(format!("cannot write index.json: {err}"))
+                    .at(SourceLocation::file(&options.out)),
+            );
         }
     }
     let order: Vec<SlugOutcome> = selected
@@ -316,7 +306,7 @@ fn build_plan(
     output: Option<&Output>,
     options: &BuildOptions,
     fingerprint: &str,
-) -> Result<(SlugOutcome, SlugState), Diagnostics> {
+) -> Result<SlugOutcome, Diagnostics> {
     let theme = &workspace.themes[&tenant.config.theme];
     let files = bundle::render_bundle(tenant, plan, theme, org, &options.edge_url)?;
     let manifest = files.last().map(|f| f.hash_hex()).unwrap_or_default();
@@ -352,7 +342,7 @@ fn build_plan(
         outcome.files_written = stats.written;
         outcome.files_unchanged = stats.unchanged;
     }
-    Ok((outcome, state))
+    Ok(outcome)
 }
 
 /// Hash over every input of a plan's bundle: a match with the last build means nothing changed.

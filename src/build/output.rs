@@ -3,7 +3,7 @@
 //! sees a half-written bundle. Build state (input fingerprints) lives in `dist/.portalgen/`,
 //! outside every bundle.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -76,30 +76,15 @@ impl Output {
     }
 
     /// Replaces the bundle of `slug` with `files` (which include the manifest), rewriting only
-    /// files whose content changed.
+    /// files whose content changed. What is on disk counts, not what the old manifest says, so
+    /// a deleted or altered file is restored.
     pub fn write_bundle(&self, slug: &str, files: &[OutputFile]) -> io::Result<WriteStats> {
         let target = self.root.join(slug);
-        let previous: BTreeMap<String, String> = fs::read(target.join(MANIFEST_PATH))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
-            .map(|m| {
-                m.files
-                    .into_iter()
-                    .map(|(path, entry)| (path, entry.sha256))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let unchanged = |file: &OutputFile| {
-            if file.path == MANIFEST_PATH {
-                fs::read(target.join(MANIFEST_PATH)).is_ok_and(|old| *old == *file.content)
-            } else {
-                previous
-                    .get(&file.path)
-                    .is_some_and(|hash| *hash == file.hash_hex())
-            }
+        let on_disk = |file: &OutputFile| {
+            fs::read(target.join(&file.path)).is_ok_and(|old| *old == *file.content)
         };
-        let same_set = previous.len() + 1 == files.len();
-        if target.is_dir() && same_set && files.iter().all(&unchanged) {
+        let unchanged: Vec<bool> = files.iter().map(on_disk).collect();
+        if unchanged.iter().all(|u| *u) && count_files(&target) == files.len() {
             return Ok(WriteStats {
                 written: 0,
                 unchanged: files.len(),
@@ -112,14 +97,14 @@ impl Output {
         }
         let mut stats = WriteStats::default();
         let mut made_dirs: HashSet<PathBuf> = HashSet::new();
-        for file in files {
+        for (file, unchanged) in files.iter().zip(unchanged) {
             let dest = staging.join(&file.path);
             if let Some(parent) = dest.parent() {
                 if made_dirs.insert(parent.to_path_buf()) {
                     fs::create_dir_all(parent)?;
                 }
             }
-            if unchanged(file) && fs::hard_link(target.join(&file.path), &dest).is_ok() {
+            if unchanged && fs::hard_link(target.join(&file.path), &dest).is_ok() {
                 stats.unchanged += 1;
             } else {
                 fs::write(&dest, &file.content)?;
@@ -128,6 +113,34 @@ impl Output {
         }
         swap_in(&staging, &target)?;
         Ok(stats)
+    }
+
+    /// Removes the (empty) staging folder once the build is done.
+    pub fn close(&self) -> io::Result<()> {
+        let staging = self.root.join(STATE_DIR).join("staging");
+        if staging.exists() {
+            fs::remove_dir_all(staging)?;
+        }
+        Ok(())
+    }
+
+    /// The index entries of every slug with a bundle in the output folder.
+    pub fn index_entries(&self) -> io::Result<Vec<IndexEntry>> {
+        let mut entries = Vec::new();
+        for entry in fs::read_dir(self.root.join(STATE_DIR).join("state"))? {
+            let path = entry?.path();
+            let Some(slug) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            if let Some(state) = self
+                .read_state(slug)
+                .filter(|_| self.root.join(slug).is_dir())
+            {
+                entries.push(state.entry);
+            }
+        }
+        entries.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(entries)
     }
 
     /// Writes `dist/index.json` when its content changed.
@@ -156,6 +169,14 @@ impl Output {
         removed.sort();
         Ok(removed)
     }
+}
+
+fn count_files(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .count()
 }
 
 /// Puts `staging` at `target` in one step: an atomic exchange where the OS has one, then removes

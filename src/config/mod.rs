@@ -5,7 +5,7 @@ mod tenant;
 mod validate;
 pub mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use tenant::*;
@@ -37,11 +37,15 @@ impl TenantConfig {
     }
 }
 
-/// What loading the tenants folder produced: the usable tenants, and the problems found.
-/// `failed_files` lists tenant files that could not be used at all.
+/// What loading the tenants folder produced, and the problems found.
 #[derive(Debug, Default)]
 pub struct LoadedTenants {
+    /// Every tenant file that parsed, valid or not.
     pub tenants: Vec<TenantConfig>,
+    /// Organizations whose file parsed but has invalid values: their slugs are known, they
+    /// cannot be built.
+    pub invalid_orgs: BTreeSet<String>,
+    /// Tenant files that could not be parsed at all: their slugs are unknown.
     pub failed_files: Vec<PathBuf>,
     pub diagnostics: Diagnostics,
 }
@@ -67,7 +71,7 @@ pub fn load_tenants(dir: &Path) -> LoadedTenants {
         .collect();
     files.sort();
 
-    let parsed: Vec<Result<TenantConfig, Diagnostics>> = {
+    let parsed: Vec<Result<(TenantConfig, Diagnostics), Diagnostics>> = {
         use rayon::prelude::*;
         files
             .par_iter()
@@ -76,7 +80,13 @@ pub fn load_tenants(dir: &Path) -> LoadedTenants {
     };
     for (file, result) in files.into_iter().zip(parsed) {
         match result {
-            Ok(tenant) => loaded.tenants.push(tenant),
+            Ok((tenant, problems)) => {
+                if problems.has_errors() {
+                    loaded.invalid_orgs.insert(tenant.id.clone());
+                }
+                loaded.diagnostics.extend(problems);
+                loaded.tenants.push(tenant);
+            }
             Err(diagnostics) => {
                 loaded.failed_files.push(file);
                 loaded.diagnostics.extend(diagnostics);
@@ -87,7 +97,7 @@ pub fn load_tenants(dir: &Path) -> LoadedTenants {
     loaded
 }
 
-fn load_tenant(dir: &Path, file: &Path) -> Result<TenantConfig, Diagnostics> {
+fn load_tenant(dir: &Path, file: &Path) -> Result<(TenantConfig, Diagnostics), Diagnostics> {
     let id = file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -110,22 +120,20 @@ fn load_tenant(dir: &Path, file: &Path) -> Result<TenantConfig, Diagnostics> {
         ));
     }
     let config: TenantFile = yaml::parse(file, &source).map_err(fail)?;
-    let diagnostics = validate::validate_tenant(&id, &config, file, &source, dir);
-    if diagnostics.has_errors() {
-        return Err(diagnostics);
-    }
-    Ok(TenantConfig {
+    let problems = validate::validate_tenant(&id, &config, file, &source, dir);
+    let tenant = TenantConfig {
         own_dir: dir.join(&id),
         id,
         file: file.to_path_buf(),
         source,
         config,
         base_dir: dir.to_path_buf(),
-    })
+    };
+    Ok((tenant, problems))
 }
 
-/// A slug names one portal; when two plans claim it, neither file is built, since either could
-/// be the mistake.
+/// A slug names one portal; when two plans claim it, neither organization is built, since
+/// either could be the mistake.
 fn reject_duplicate_slugs(loaded: &mut LoadedTenants) {
     let mut owners: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (t, tenant) in loaded.tenants.iter().enumerate() {
@@ -133,10 +141,10 @@ fn reject_duplicate_slugs(loaded: &mut LoadedTenants) {
             owners.entry(plan.slug.as_str()).or_default().push((t, p));
         }
     }
-    let mut failed = std::collections::BTreeSet::new();
+    let mut invalid = BTreeSet::new();
     let mut diagnostics = Vec::new();
     for (slug, places) in owners.iter().filter(|(_, places)| places.len() > 1) {
-        let elsewhere: Vec<String> = places
+        let all: Vec<String> = places
             .iter()
             .map(|&(t, p)| {
                 let loc = loaded.tenants[t].location_of(&format!("plans[{p}].slug"));
@@ -151,16 +159,13 @@ fn reject_duplicate_slugs(loaded: &mut LoadedTenants) {
                     .key(format!("plans[{p}].slug"))
                     .expected(format!(
                         "slugs unique across all tenant files (used at {})",
-                        elsewhere.join(", ")
+                        all.join(", ")
                     ))
                     .tenant(&tenant.id),
             );
-            failed.insert(t);
+            invalid.insert(tenant.id.clone());
         }
     }
     loaded.diagnostics.extend(diagnostics);
-    for t in failed.into_iter().rev() {
-        let tenant = loaded.tenants.remove(t);
-        loaded.failed_files.push(tenant.file);
-    }
+    loaded.invalid_orgs.extend(invalid);
 }

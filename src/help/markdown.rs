@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
-use super::placeholders::{Templated, mark};
+use super::placeholders::{CLOSE, OPEN, Templated, mark};
 
 #[derive(Debug, Clone)]
 pub struct RenderedMarkdown {
@@ -43,6 +43,11 @@ pub fn render_markdown(body: &str) -> Result<RenderedMarkdown, MarkdownProblem> 
     for event in Parser::new_ext(&marked, options) {
         let event = match event {
             Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            // Column alignment would come out as `style` attributes, which the bundle's CSP
+            // forbids; the theme's stylesheet aligns table cells.
+            Event::Start(Tag::Table(alignments)) => Event::Start(Tag::Table(
+                alignments.iter().map(|_| Alignment::None).collect(),
+            )),
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
                 if !is_safe_link(&dest_url) =>
             {
@@ -121,15 +126,15 @@ fn assign_heading_ids(events: &mut [Event]) {
 
 fn strip_markers(text: &str) -> String {
     let mut out = String::new();
-    let mut in_marker = false;
-    for c in text.chars() {
-        match c {
-            '\u{1}' => in_marker = true,
-            '\u{2}' => in_marker = false,
-            c if !in_marker => out.push(c),
-            _ => {}
-        }
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + OPEN.len()..];
+        rest = after
+            .find(CLOSE)
+            .map_or("", |end| &after[end + CLOSE.len()..]);
     }
+    out.push_str(rest);
     out
 }
 
@@ -168,20 +173,25 @@ fn summary_text(events: &[Event]) -> String {
 
 /// Cuts at a word boundary before `max` characters, adding an ellipsis; never inside a marker.
 fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    if strip_markers(text).chars().count() <= max {
         return text.to_owned();
     }
+    // Cut at the last space before `max` characters that lies outside a marker.
     let mut cut = 0;
-    let mut in_marker = false;
-    for (count, (i, c)) in text.char_indices().enumerate() {
+    let mut i = 0;
+    for (count, (at, c)) in text.char_indices().enumerate() {
         if count >= max {
             break;
         }
-        match c {
-            '\u{1}' => in_marker = true,
-            '\u{2}' => in_marker = false,
-            ' ' if !in_marker => cut = i,
-            _ => {}
+        if at < i {
+            continue;
+        }
+        if text[at..].starts_with(OPEN) {
+            i = text[at..]
+                .find(CLOSE)
+                .map_or(text.len(), |end| at + end + CLOSE.len());
+        } else if c == ' ' {
+            cut = at;
         }
     }
     format!("{}…", text[..cut].trim_end_matches([',', ';', ':', ' ']))
@@ -215,6 +225,8 @@ mod tests {
         );
         assert!(html.contains(r#"<h2 id="mine">"#), "{html}");
         assert!(html.contains("<table>"), "{html}");
+        let aligned = render("|a|b|\n|:-|-:|\n|1|2|\n");
+        assert!(!aligned.contains("style="), "{aligned}");
     }
 
     #[test]

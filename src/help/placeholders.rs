@@ -96,13 +96,19 @@ pub struct UnknownPlaceholder {
     pub offset: usize,
 }
 
-// Markers survive markdown rendering: control characters pass through HTML escaping as they
-// are and through link escaping percent-encoded.
-const OPEN: char = '\u{1}';
-const CLOSE: char = '\u{2}';
+// Markers are plain letters and digits, which markdown leaves alone in text and in link targets
+// alike; the letter mix makes a clash with real text practically impossible.
+pub(super) const OPEN: &str = "qzPH";
+pub(super) const CLOSE: &str = "Hzq";
 
 /// Replaces every `{{ name }}` in `text` with a marker that `Templated::parse_marked` finds again.
 pub fn mark(text: &str) -> Result<String, UnknownPlaceholder> {
+    if let Some(offset) = text.find(OPEN) {
+        return Err(UnknownPlaceholder {
+            name: OPEN.to_owned(),
+            offset,
+        });
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut consumed = 0;
@@ -116,9 +122,9 @@ pub fn mark(text: &str) -> Result<String, UnknownPlaceholder> {
             offset: consumed + open,
         })?;
         out.push_str(&rest[..open]);
-        out.push(OPEN);
+        out.push_str(OPEN);
         out.push_str(&placeholder.index().to_string());
-        out.push(CLOSE);
+        out.push_str(CLOSE);
         consumed += open + close + 2;
         rest = &rest[open + close + 2..];
     }
@@ -163,7 +169,7 @@ impl Templated {
                 segments.push(Segment::Text(rest[..at].to_owned()));
             }
             segments.push(Segment::Value(*placeholder));
-            rest = &after[end + close.len()..];
+            rest = &after[end + CLOSE.len()..];
         }
         if !rest.is_empty() {
             segments.push(Segment::Text(rest.to_owned()));
@@ -214,8 +220,6 @@ mod tests {
         let values = PlaceholderValues(std::array::from_fn(|i| format!("<v{i}>")));
         assert_eq!(t.fill(&values, false), "Mail <v2> or <v0>!");
         assert_eq!(t.fill(&values, true), "Mail &lt;v2&gt; or &lt;v0&gt;!");
-        let percent = Templated::parse_marked("mailto:%012%02");
-        assert_eq!(percent.fill(&values, false), "mailto:<v2>");
     }
 
     #[test]

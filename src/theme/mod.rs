@@ -118,6 +118,8 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
             );
         }
     }
+    // Problems of one organization's overrides fail that organization, not the theme.
+    let mut override_problems = Diagnostics::default();
     for tenant in tenants {
         let overrides = tenant.own_dir.join("templates");
         for (rel, file) in templates::template_files(&overrides) {
@@ -125,7 +127,7 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
                 .map_err(|_| not_utf8(&file))
                 .and_then(|source| templates.add_override(&tenant.id, rel, file, source));
             if let Err(d) = result {
-                loaded.diagnostics.push(d.tenant(&tenant.id));
+                override_problems.push(d.tenant(&tenant.id));
                 loaded.failed_orgs.insert(tenant.id.clone());
             }
         }
@@ -182,7 +184,9 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
     }
     report_missing_translations(name, &dir, &strings, &mut loaded.diagnostics);
 
-    if !loaded.diagnostics.has_errors() {
+    let theme_ok = !loaded.diagnostics.has_errors();
+    loaded.diagnostics.extend(override_problems);
+    if theme_ok {
         loaded.theme = Some(Arc::new(Theme {
             name: name.to_owned(),
             dir,

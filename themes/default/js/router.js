@@ -6,7 +6,7 @@ const adopt = (to, from) => to.replaceChildren(...[...from.childNodes].map((n) =
 export function initRouter(cfg, onSwap) {
   const routes = new Set(cfg.routes.map((r) => slash(r.path)));
   const help = Object.values(cfg.help || {}).map(slash);
-  const isPage = (p) => routes.has(slash(p)) || help.some((h) => p.startsWith(h));
+  const isPage = (p) => !/\.\w+$/.test(p) && (routes.has(slash(p)) || help.some((h) => p.startsWith(h)));
   const html = document.documentElement;
   let shown = location.pathname;
   let seq = 0;

@@ -1,0 +1,1043 @@
+#!/usr/bin/env python3
+"""Build benchmark of portalgen (python3 standard library only).
+
+Generates a synthetic workspace (default: 500 organizations x 2 plans = 1,000 plan slugs,
+locales de + en, 30 help articles per locale), then measures in the same run:
+
+  full    `portalgen build` into a fresh output folder: wall time, peak RSS
+  noop    `portalgen build` again, nothing changed: wall time, peak RSS, "0 files written"
+  floor   the time merely to create the same folders and files (benches/floor.rs, compiled
+          with rustc -O): every file of the full build's dist/ (without dist/.portalgen), read
+          into memory first, then only mkdir + write timed, with 2 threads and with 1
+  hugo    Hugo (Debian package `hugo`) on equivalent markdown pages, side by side with a
+          portalgen build of the same number of help article pages (default ~20,000), and,
+          with enough RAM, at the full size too; plus Hugo's second run (does it rewrite?)
+  zola    only noted: it is not a Debian package; skipped when `zola` is not on PATH
+
+and prints the figures with the ratios against the targets:
+  full build / floor <= 1.5, portalgen pages/s >= 2x Hugo, no-op < 1 s, peak RSS < 500 MB.
+A machine-readable summary goes to benches/results/latest.json (git-ignored).
+
+Usage (from anywhere):
+  python3 benches/build_bench.py                    # full size, 3 repetitions
+  python3 benches/build_bench.py --orgs 10 --repeat 1   # smoke run, seconds
+  python3 benches/build_bench.py --help
+
+Every timed step starts after `sync`, so writeback of the previous step's output does not land
+in the next one. Repetitions are interleaved (floor, full, no-op, floor -t1 per round) so noise
+from other processes hits all of them alike; medians and minima are reported, and "other CPU"
+shows how much CPU time the rest of the machine used during each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import colorsys
+import datetime
+import html
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCHES = Path(__file__).resolve().parent
+REPO = BENCHES.parent
+TIME = "/usr/bin/time"
+
+TARGETS = {
+    "full_over_floor_max": 1.5,
+    "pages_per_s_vs_hugo_min": 2.0,
+    "noop_s_max": 1.0,
+    "peak_rss_mb_max": 500.0,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+
+def rmtree(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
+
+
+def cpu_busy_seconds() -> float:
+    """CPU seconds spent non-idle on the whole machine (all cores) since boot."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    values = [int(v) for v in fields]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    busy = sum(values[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> float:
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def timed(cmd, cwd=None) -> dict:
+    """Runs `cmd` under /usr/bin/time: wall (s), peak RSS (MB), own and other CPU seconds."""
+    os.sync()
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        busy0 = cpu_busy_seconds()
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [TIME, "-f", "%e %M %U %S", "-o", tf.name, *map(str, cmd)],
+            cwd=cwd,
+            text=True,
+            capture_output=True,
+        )
+        wall = time.perf_counter() - t0
+        busy = cpu_busy_seconds() - busy0
+        fields = tf.read().split()
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}")
+    _, rss_kb, user, system = fields[-4:]
+    own_cpu = float(user) + float(system)
+    return {
+        "wall_s": round(wall, 4),
+        "peak_rss_mb": round(int(rss_kb) / 1024, 1),
+        "cpu_s": round(own_cpu, 2),
+        "other_cpu_s": round(max(0.0, busy - own_cpu), 2),
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+    }
+
+
+def med(values):
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return f"{v:,}"
+
+
+# --------------------------------------------------------------------------------------------
+# the machine
+
+
+def machine_info(workdir: Path) -> dict:
+    def first(cmd):
+        try:
+            return subprocess.run(cmd, text=True, capture_output=True).stdout.strip()
+        except OSError:
+            return None
+
+    cpu = None
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    df = first(["df", "--output=source,fstype", str(workdir)])
+    source, fstype = (df.splitlines()[-1].split() + [None, None])[:2] if df else (None, None)
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "workdir": str(workdir),
+        "workdir_device": source,
+        "workdir_fs": fstype,
+        "rustc": first(["rustc", "--version"]),
+        "hugo": first(["hugo", "version"]) if shutil.which("hugo") else None,
+        "zola": first(["zola", "--version"]) if shutil.which("zola") else None,
+        "loadavg_at_start": loadavg(),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# the synthetic workspace
+
+STEMS = [
+    "Lumen", "Nord", "Solar", "Volta", "Elb", "Rhein", "Alpen", "Küsten", "Wald", "Hafen",
+    "Stern", "Blitz", "Licht", "Wind", "Quell", "Berg", "Fluss", "Heide", "Moor", "Sonnen",
+    "Ost", "West", "Süd", "Mittel", "Neu",
+]
+PLACES = [
+    "Aachen", "Bremen", "Celle", "Dessau", "Erfurt", "Fulda", "Gera", "Halle", "Ilmenau", "Jena",
+    "Kassel", "Lübeck", "Mainz", "Neuss", "Oldenburg", "Passau", "Quedlinburg", "Rostock",
+    "Siegen", "Trier", "Ulm", "Verden", "Wismar", "Xanten", "Zwickau",
+]
+
+
+def hsl_hex(h: float, s: float, l: float) -> str:
+    r, g, b = colorsys.hls_to_rgb(h % 1.0, l, s)
+    return "#{:02x}{:02x}{:02x}".format(round(r * 255), round(g * 255), round(b * 255))
+
+
+def org_record(i: int) -> dict:
+    stem = STEMS[i % len(STEMS)]
+    place = PLACES[(i // len(STEMS)) % len(PLACES)]
+    lap = i // (len(STEMS) * len(PLACES))
+    oid = f"{stem.lower().replace('ü', 'ue').replace('ö', 'oe').replace('ä', 'ae')}-{place.lower().replace('ü', 'ue')}"
+    name = f"{stem}strom {place}"
+    if lap:
+        oid += f"-{lap + 1}"
+        name += f" {lap + 1}"
+    hue = (i * 0.618033988749895) % 1.0
+    phone_tail = f"{1000 + i:04d}"
+    return {
+        "index": i,
+        "id": oid,
+        "name": f"{name} GmbH",
+        "short": name,
+        "plans": [(oid, f"{name} Dynamisch"), (f"{oid}-business", f"{name} Business")],
+        "colors": {
+            "primary": hsl_hex(hue, 0.75, 0.36),
+            "on_primary": "#ffffff",
+            "accent": hsl_hex(hue + 0.42, 0.65, 0.32),
+            "background": hsl_hex(hue, 0.35, 0.965),
+            "surface": "#ffffff",
+            "text": hsl_hex(hue, 0.45, 0.10),
+            "muted": hsl_hex(hue, 0.15, 0.38),
+        },
+        "radius": f"{(i % 5) * 3 + 2}px",
+        "email": f"hilfe@{oid}.example",
+        "phone": f"+49 {30 + i % 60} 5550 {phone_tail}",
+        "phone_link": f"+49{30 + i % 60}5550{phone_tail}",
+        "url": f"https://www.{oid}.example/kontakt",
+        "hours": {"de": "Mo–Fr 8–18 Uhr", "en": "Mon–Fri 8 am–6 pm"}
+        if i % 2 == 0
+        else {"de": "Mo–Do 8–17 Uhr, Fr 8–14 Uhr", "en": "Mon–Thu 8 am–5 pm, Fri 8 am–2 pm"},
+    }
+
+
+def q(s: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(s, ensure_ascii=False)
+
+
+def tenant_yaml(o: dict) -> str:
+    c = o["colors"]
+    lines = [
+        f"# {o['name']}: synthetic tenant {o['index']} of the build benchmark.",
+        "organization:",
+        f"  name: {q(o['name'])}",
+        "theme: default",
+        "plans:",
+    ]
+    for n, (slug, pname) in enumerate(o["plans"]):
+        lines += [f"  - slug: {slug}", f"    name: {q(pname)}"]
+        if n == 1 and o["index"] % 4 == 0:
+            lines.append(f"    domain: portal.{slug}.example")
+    lines += ["brand:", "  colors:"]
+    lines += [f"    {k}: {q(v)}" for k, v in c.items()]
+    lines += [
+        f"  logo: {o['id']}/logo.svg",
+        f"  logo_alt: {q(o['short'])}",
+        f"  favicon: {o['id']}/favicon.svg",
+        f"  radius: {o['radius']}",
+        "locales:",
+        "  available: [de, en]",
+        "  default: de",
+        "support:",
+        f"  email: {q(o['email'])}",
+        f"  phone: {q(o['phone'])}",
+        f"  url: {q(o['url'])}",
+        "  hours:",
+        f"    de: {q(o['hours']['de'])}",
+        f"    en: {q(o['hours']['en'])}",
+        "legal:",
+        f"  imprint: \"https://www.{o['id']}.example/impressum\"",
+        f"  privacy: \"https://www.{o['id']}.example/datenschutz\"",
+    ]
+    if o["index"] % 3 != 2:
+        lines.append(f"  terms: \"https://www.{o['id']}.example/agb\"")
+    if o["index"] % 2 == 0:
+        lines += ["embed:", f"  allow: [\"https://www.{o['id']}.example\"]"]
+    if o["index"] % 5 == 0:
+        lines += ["strings:", "  en:", '    "route.help.nav": "Help & contact"']
+    return "\n".join(lines) + "\n"
+
+
+def logo_svg(o: dict) -> str:
+    c = o["colors"]
+    initials = "".join(w[0] for w in o["short"].split()[:2]).upper()
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 48" width="200" height="48" '
+        f'role="img" aria-labelledby="{o["id"]}-logo-title">\n'
+        f'  <title id="{o["id"]}-logo-title">{html.escape(o["short"])}</title>\n'
+        f'  <rect x="2" y="4" width="40" height="40" rx="{o["radius"][:-2]}" fill="{c["primary"]}"/>\n'
+        f'  <text x="22" y="31" text-anchor="middle" font-size="18" font-weight="700" '
+        f'fill="{c["on_primary"]}">{html.escape(initials)}</text>\n'
+        f'  <text x="52" y="31" font-family="Inter, Helvetica, Arial, sans-serif" font-size="17" '
+        f'fill="{c["text"]}">{html.escape(o["short"])}</text>\n'
+        "</svg>\n"
+    )
+
+
+def favicon_svg(o: dict) -> str:
+    c = o["colors"]
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="32" height="32">\n'
+        f'  <rect width="32" height="32" rx="8" fill="{c["primary"]}"/>\n'
+        f'  <path d="M18.5 4 L8.5 18.5 H15 L13 28 L23.5 13.5 H17 Z" fill="{c["accent"]}"/>\n'
+        "</svg>\n"
+    )
+
+
+# ---- help articles
+
+
+class Source:
+    """One of the repository's help articles, cut into reusable pieces."""
+
+    FOOTNOTE_DEF = re.compile(r"^\[\^([^\]]+)\]:\s*(.*)$")
+
+    def __init__(self, path: Path, n: int):
+        text = path.read_text(encoding="utf-8")
+        _, front, body = text.split("---\n", 2)
+        self.id = path.stem
+        self.folder = path.parent.name
+        self.n = n
+        meta = {}
+        for line in front.splitlines():
+            key, _, value = line.partition(":")
+            meta[key.strip()] = value.strip()
+        self.title = json.loads(meta["title"]) if meta["title"].startswith('"') else meta["title"]
+        self.category = (
+            json.loads(meta["category"]) if meta["category"].startswith('"') else meta["category"]
+        )
+        self.order = int(meta.get("order", "0") or 0)
+        self.keywords = [k.strip() for k in meta.get("keywords", "[]").strip("[]").split(",") if k.strip()]
+        self.footnotes = {}
+        kept = []
+        for line in body.splitlines():
+            m = self.FOOTNOTE_DEF.match(line)
+            if m:
+                self.footnotes[m.group(1)] = m.group(2)
+            else:
+                kept.append(line)
+        body = "\n".join(kept).strip()
+        # Unique footnote labels per source, so pieces of several articles can be combined.
+        body = re.sub(r"\[\^([^\]]+)\]", lambda m: f"[^s{n}-{m.group(1)}]", body)
+        self.footnotes = {f"s{n}-{k}": v for k, v in self.footnotes.items()}
+        parts = re.split(r"(?m)^(?=## )", body)
+        self.intro = parts[0].strip()
+        self.sections = [p.strip() for p in parts[1:] if p.strip()]
+        self.has_table = "\n|" in body
+
+
+TEXT = {
+    "de": {
+        "variants": ["Häufige Fragen", "Im Detail", "Tipps und Hinweise", "Schritt für Schritt"],
+        "glance": "Auf einen Blick",
+        "cols": ("Thema", "Wo im Portal", "Mehr dazu"),
+        "where": ["Übersicht", "Rechnungen", "Verbrauch", "Tarif", "Konto", "Aufträge", "Hilfe"],
+        "related": "Verwandte Artikel",
+        "contact": "Noch Fragen?",
+        "contact_text": (
+            "Das Service-Team von {{ org.name }} hilft Ihnen gern weiter. Schreiben Sie uns an "
+            "[{{ support.email }}](mailto:{{ support.email }}) oder rufen Sie uns an unter "
+            "[{{ support.phone }}](tel:{{ support.phone_link }}) – erreichbar {{ support.hours }}.[^kontakt] "
+            "Alle weiteren Kontaktwege finden Sie auf [unserer Kontaktseite]({{ support.url }})."
+        ),
+        "contact_note": (
+            "Bitte halten Sie Ihre Kundennummer bereit. Anfragen zu {{ plan.name }} beantworten wir "
+            "in der Regel innerhalb von zwei Werktagen."
+        ),
+        "steps": [
+            "Melden Sie sich im Portal von {{ plan.name }} an.",
+            "Öffnen Sie den passenden Bereich im Menü.",
+            "Prüfen Sie Ihre Angaben und bestätigen Sie mit **Speichern**.",
+            "Sie erhalten eine Bestätigung per E-Mail.",
+        ],
+        "steps_title": "So gehen Sie vor",
+    },
+    "en": {
+        "variants": ["Frequently asked questions", "In detail", "Tips and notes", "Step by step"],
+        "glance": "At a glance",
+        "cols": ("Topic", "Where in the portal", "Read more"),
+        "where": ["Overview", "Invoices", "Consumption", "Tariff", "Account", "Orders", "Help"],
+        "related": "Related articles",
+        "contact": "Any questions?",
+        "contact_text": (
+            "The {{ org.name }} service team is happy to help. Write to "
+            "[{{ support.email }}](mailto:{{ support.email }}) or call us on "
+            "[{{ support.phone }}](tel:{{ support.phone_link }}) – available {{ support.hours }}.[^contact] "
+            "You will find every other way to reach us on [our contact page]({{ support.url }})."
+        ),
+        "contact_note": (
+            "Please have your customer number at hand. We usually answer questions about "
+            "{{ plan.name }} within two working days."
+        ),
+        "steps": [
+            "Sign in to the {{ plan.name }} portal.",
+            "Open the matching section in the menu.",
+            "Check your details and confirm with **Save**.",
+            "You will receive a confirmation by e-mail.",
+        ],
+        "steps_title": "How to do it",
+    },
+}
+
+WORD = re.compile(r"\S+")
+
+
+def words(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def article_plan(sources_by_locale: dict, count: int) -> list:
+    """Article ids and the choices made for each, the same in every locale (so they translate)."""
+    n = len(next(iter(sources_by_locale.values())))
+    plan = []
+    for k in range(count):
+        v = k // n
+        src = k % n
+        aid = sources_by_locale["de"][src].id if v == 0 else f"{sources_by_locale['de'][src].id}-{v + 1}"
+        plan.append({"k": k, "v": v, "src": src, "id": aid})
+    return plan
+
+
+def make_article(locale: str, sources: list, entry: dict, plan: list) -> str:
+    t = TEXT[locale]
+    n = len(sources)
+    k, v = entry["k"], entry["v"]
+    src = sources[entry["src"]]
+    title = src.title if v == 0 else f"{src.title} – {t['variants'][(v - 1) % len(t['variants'])]}"
+    keywords = src.keywords + [t["variants"][k % len(t["variants"])].lower()]
+    target = 400 + (k * 97) % 400  # 400..799 words, varied per article
+
+    others = [p for p in plan if p["id"] != entry["id"]]
+    related = [others[(k * 3 + j * 5) % len(others)] for j in range(3)] if others else []
+
+    def link(p):
+        return f"[{sources[p['src']].title}](../{p['id']}/)"
+
+    sections = src.sections[v % max(1, len(src.sections)):] + src.sections[: v % max(1, len(src.sections))]
+    pieces = [src.intro]
+    # A table on every page (the tariff article has its own).
+    if not src.has_table:
+        rows = [f"| {t['cols'][0]} | {t['cols'][1]} | {t['cols'][2]} |", "|---|---|---|"]
+        for j, kw in enumerate(src.keywords[:5] or [src.title]):
+            target_article = related[j % len(related)] if related else entry
+            rows.append(
+                f"| {kw[:1].upper() + kw[1:]} | {t['where'][(k + j) % len(t['where'])]} | {link(target_article)} |"
+            )
+        pieces.append(f"## {t['glance']}\n\n" + "\n".join(rows))
+    pieces += sections
+    # Numbered steps with a custom heading id.
+    steps = "\n".join(f"{i + 1}. {s}" for i, s in enumerate(t["steps"]))
+    pieces.append(f"### {t['steps_title']} {{#{entry['id']}-steps}}\n\n{steps}")
+    # Borrowed sections from other articles until the target length.
+    borrowed = []
+    for j in range(1, n):
+        other = sources[(entry["src"] + j * 5 + v) % n]
+        if other is not src:
+            borrowed += [(other, s) for s in other.sections]
+    footnote_srcs = [src]
+    tail = [
+        f"## {t['contact']}\n\n{t['contact_text']}\n\n{t['contact_note']}",
+        f"### {t['related']}\n\n" + "\n".join(f"- {link(p)}" for p in related),
+    ]
+    base = words("\n\n".join(pieces + tail))
+    start = (k * 7) % max(1, len(borrowed))
+    for other, s in borrowed[start:] + borrowed[:start]:
+        if base >= target:
+            break
+        if base + words(s) > 760:  # footnote definitions follow
+
+            continue
+        pieces.append(s)
+        footnote_srcs.append(other)
+        base += words(s)
+    body = "\n\n".join(pieces + tail)
+    # Footnote definitions for every reference used.
+    defs = {}
+    for s in footnote_srcs:
+        defs.update(s.footnotes)
+    label = "kontakt" if locale == "de" else "contact"
+    defs[label] = (
+        "Außerhalb der Servicezeiten erreichen Sie uns per E-Mail; {{ org.name }} antwortet am nächsten Werktag."
+        if locale == "de"
+        else "Outside service hours, reach us by e-mail; {{ org.name }} replies on the next working day."
+    )
+    used = [l for l in defs if f"[^{l}]" in body]
+    body += "\n\n" + "\n".join(f"[^{l}]: {defs[l]}" for l in used)
+    front = [
+        "---",
+        f"title: {q(title)}",
+        f"category: {q(src.category)}",
+        f"order: {src.order + 100 * v}",
+        f"keywords: [{', '.join(keywords)}]",
+        "---",
+    ]
+    return "\n".join(front) + "\n" + body + "\n"
+
+
+def load_sources() -> dict:
+    out = {}
+    for locale in ("de", "en"):
+        files = sorted((REPO / "help" / locale).rglob("*.md"), key=lambda p: p.stem)
+        out[locale] = [Source(p, i) for i, p in enumerate(files)]
+    ids = {loc: [s.id for s in srcs] for loc, srcs in out.items()}
+    if ids["de"] != ids["en"]:
+        raise SystemExit("help/de and help/en do not have the same article ids")
+    return out
+
+
+def generate_help(dest: Path, articles: int) -> tuple[list, dict]:
+    """Writes help/<locale>/<category-folder>/<id>.md; returns the article plan and the texts."""
+    sources = load_sources()
+    plan = article_plan(sources, articles)
+    texts = {}
+    for locale, srcs in sources.items():
+        for entry in plan:
+            folder = srcs[entry["src"]].folder
+            md = make_article(locale, srcs, entry, plan)
+            path = dest / locale / folder / f"{entry['id']}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(md, encoding="utf-8")
+            texts[(locale, entry["id"])] = md
+    return plan, texts
+
+
+def generate_workspace(dest: Path, orgs: int, articles: int) -> dict:
+    rmtree(dest)
+    shutil.copytree(REPO / "themes", dest / "themes")
+    records = [org_record(i) for i in range(orgs)]
+    tenants = dest / "tenants"
+    for o in records:
+        (tenants / o["id"]).mkdir(parents=True)
+        (tenants / f"{o['id']}.yaml").write_text(tenant_yaml(o), encoding="utf-8")
+        (tenants / o["id"] / "logo.svg").write_text(logo_svg(o), encoding="utf-8")
+        (tenants / o["id"] / "favicon.svg").write_text(favicon_svg(o), encoding="utf-8")
+    plan, texts = generate_help(dest / "help", articles)
+    wc = [words(t.split("---\n", 2)[2]) for t in texts.values()]
+    return {
+        "path": dest,
+        "orgs": records,
+        "slugs": sum(len(o["plans"]) for o in records),
+        "articles": plan,
+        "texts": texts,
+        "article_words": {"min": min(wc), "median": med(wc), "max": max(wc)},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# portalgen
+
+
+SUMMARY = re.compile(r"built (\d+) slug\(s\).*?: (\d+) files written, (\d+) unchanged")
+
+
+def portalgen_build(binary: Path, ws: Path, out: Path, jobs: int | None = None) -> dict:
+    cmd = [binary]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    cmd += ["build", "--out", out]
+    r = timed(cmd, cwd=ws)
+    m = SUMMARY.search(r["stdout"])
+    if not m:
+        raise SystemExit(f"unexpected portalgen output:\n{r['stdout']}\n{r['stderr']}")
+    r["summary"] = r["stdout"].strip().splitlines()[-1]
+    r["slugs"], r["files_written"], r["files_unchanged"] = map(int, m.groups())
+    r["warnings"] = r["stderr"].count("warning")
+    del r["stdout"], r["stderr"]
+    return r
+
+
+HELP_PAGE = re.compile(r"^[^/]+/help/[^/]+/[^/]+/index\.html$")
+
+
+def list_output(out: Path) -> dict:
+    """Every file of a build output, without the build state in .portalgen/."""
+    files = []
+    for root, dirs, names in os.walk(out):
+        rel_root = os.path.relpath(root, out)
+        if rel_root == ".":
+            dirs[:] = [d for d in dirs if d != ".portalgen"]
+        for name in names:
+            files.append(name if rel_root == "." else f"{rel_root}/{name}")
+    files.sort()
+    html_files = [f for f in files if f.endswith(".html")]
+    return {
+        "files": files,
+        "count": len(files),
+        "html": len(html_files),
+        "help_articles": sum(1 for f in html_files if HELP_PAGE.match(f)),
+        "bytes": sum((out / f).stat().st_size for f in files),
+        "dirs": len({os.path.dirname(f) for f in files}),
+    }
+
+
+def run_floor(floor_bin: Path, list_file: Path, src: Path, dest: Path, threads: int) -> dict:
+    rmtree(dest)
+    os.sync()
+    busy0 = cpu_busy_seconds()
+    p = run([floor_bin, list_file, src, dest, str(threads)], capture_output=True)
+    result = json.loads(p.stdout)
+    result["machine_cpu_s_whole_process"] = round(cpu_busy_seconds() - busy0, 2)
+    rmtree(dest)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Hugo
+
+
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
+
+
+def fill(text: str, values: dict) -> str:
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def hugo_layout_from(page: str) -> str:
+    """A Hugo base template made from one portalgen help article page, so both write pages of
+    the same size and structure: the rendered article becomes {{ .Content }}."""
+    start = page.index('<div class="prose">')
+    start = page.index("\n", start) + 1
+    end = page.index("\n  </div>\n</article>", start)
+    head, tail = page[:start], page[end:]
+    assert "{{" not in head and "{{" not in tail
+    # The page title and the breadcrumb title come from the content's front matter.
+    title = re.search(r'<h1 class="help-article__title"[^>]*>(.*?)</h1>', head).group(1)
+    category = re.search(r'<p class="help-article__category">(.*?)</p>', head).group(1)
+    path = re.search(r'<a href="([^"]*)" aria-current="page" lang=', head).group(1)
+    head = (
+        head.replace(title, "{{ .Title }}")
+        .replace(f">{category}<", ">{{ .Params.category }}<")
+        .replace(f'href="{path}" aria-current="page" lang=', 'href="{{ .RelPermalink }}" aria-current="page" lang=')
+    )
+    return head + '{{ block "main" . }}{{ end }}' + tail
+
+
+def generate_hugo_site(dest: Path, ws_info: dict, slugs_wanted: int, layout_page: str) -> int:
+    """content/<slug>/<locale>/<id>.md for the first `slugs_wanted` plan slugs: the same help
+    articles with each plan's placeholder values filled in, one page per portalgen help article
+    page. Returns the number of content pages."""
+    rmtree(dest)
+    (dest / "layouts" / "_default").mkdir(parents=True)
+    (dest / "config.toml").write_text(
+        'baseURL = "https://bench.example/"\n'
+        'title = "portalgen bench"\n'
+        'disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404", "section", "home"]\n'
+        "[markup.goldmark.parser.attribute]\n"
+        "title = true\n",
+        encoding="utf-8",
+    )
+    (dest / "layouts" / "_default" / "baseof.html").write_text(hugo_layout_from(layout_page))
+    (dest / "layouts" / "_default" / "single.html").write_text(
+        '{{ define "main" }}{{ .Content }}{{ end }}\n'
+    )
+    (dest / "layouts" / "_default" / "list.html").write_text('{{ define "main" }}{{ end }}\n')
+    count = 0
+    slugs = [(o, slug, pname) for o in ws_info["orgs"] for slug, pname in o["plans"]][:slugs_wanted]
+    for o, slug, pname in slugs:
+        for locale in ("de", "en"):
+            values = {
+                "org.name": o["name"],
+                "plan.name": pname,
+                "support.email": o["email"],
+                "support.phone": o["phone"],
+                "support.phone_link": o["phone_link"],
+                "support.url": o["url"],
+                "support.hours": o["hours"][locale],
+            }
+            folder = dest / "content" / slug / locale
+            folder.mkdir(parents=True)
+            for entry in ws_info["articles"]:
+                md = ws_info["texts"][(locale, entry["id"])]
+                (folder / f"{entry['id']}.md").write_text(fill(md, values), encoding="utf-8")
+                count += 1
+    return count
+
+
+def hugo_build(site: Path, public: Path, fresh: bool) -> dict:
+    if fresh:
+        rmtree(public)
+        rmtree(site / "resources")
+        rmtree(site / ".hugo-cache")
+    started_ns = time.time_ns()
+    r = timed(
+        ["hugo", "--quiet", "--source", site, "--destination", public,
+         "--cacheDir", site / ".hugo-cache"]
+    )
+    pages = rewritten = 0
+    for root, _, names in os.walk(public):
+        for name in names:
+            if name.endswith(".html"):
+                pages += 1
+                if os.stat(os.path.join(root, name)).st_mtime_ns >= started_ns:
+                    rewritten += 1
+    r["html_pages"] = pages
+    r["html_rewritten"] = rewritten
+    del r["stdout"], r["stderr"]
+    return r
+
+
+# --------------------------------------------------------------------------------------------
+# main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--orgs", type=int, default=int(os.environ.get("BENCH_ORGS", 500)),
+                    help="organizations, 2 plan slugs each (default 500 = 1,000 slugs)")
+    ap.add_argument("--articles", type=int, default=int(os.environ.get("BENCH_ARTICLES", 30)),
+                    help="help articles per locale (default 30)")
+    ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 3)),
+                    help="repetitions of every timed step (default 3; medians reported)")
+    ap.add_argument("--compare-slugs", type=int, default=None,
+                    help="plan slugs of the side-by-side run with Hugo "
+                         "(default: enough for ~20,000 help pages, at most all)")
+    ap.add_argument("--hugo-full", choices=["auto", "yes", "no"], default="auto",
+                    help="also run Hugo at the full size (auto: when RAM >= 16 GB)")
+    ap.add_argument("--no-hugo", action="store_true", help="skip Hugo entirely")
+    ap.add_argument("--no-jobs1", action="store_true", help="skip the single-thread (-j1) full build")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="where to generate (default: a temporary folder, removed at the end)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--no-cargo-build", action="store_true",
+                    help="use the existing target/release/portalgen")
+    ap.add_argument("--results", type=Path, default=BENCHES / "results" / "latest.json")
+    args = ap.parse_args()
+
+    if not Path(TIME).exists():
+        raise SystemExit(f"{TIME} is needed (Debian package `time`)")
+
+    # 1. Tools.
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    binary = target_dir / "release" / "portalgen"
+    if not args.no_cargo_build:
+        log("cargo build --release")
+        run(["cargo", "build", "--release", "--quiet"], cwd=REPO)
+    if not binary.exists():
+        raise SystemExit(f"{binary} not found")
+    if not args.no_hugo and not shutil.which("hugo"):
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            log("installing hugo (apt-get install -y hugo)")
+            if subprocess.run(["apt-get", "install", "-y", "-q", "hugo"], capture_output=True).returncode:
+                run(["apt-get", "update", "-q"], capture_output=True)
+                run(["apt-get", "install", "-y", "-q", "hugo"], capture_output=True)
+        if not shutil.which("hugo"):
+            log("hugo is not available: the Hugo comparison is skipped")
+    have_hugo = not args.no_hugo and shutil.which("hugo") is not None
+    zola = shutil.which("zola")
+    if not zola:
+        log("zola is not on PATH (not a Debian package): the Zola comparison is skipped")
+    else:
+        log(f"zola found at {zola}, but this benchmark has no Zola site generator yet: skipped")
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="portalgen-bench-"))
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    machine = machine_info(workdir)
+    floor_bin = workdir / "floor"
+    log("rustc -O benches/floor.rs")
+    run(["rustc", "-O", "--edition", "2021", BENCHES / "floor.rs", "-o", floor_bin])
+
+    results = {
+        "command": "python3 benches/build_bench.py " + " ".join(sys.argv[1:]),
+        "machine": machine,
+        "config": {"orgs": args.orgs, "articles": args.articles, "repeat": args.repeat},
+        "targets": TARGETS,
+        "zola": "not on PATH, skipped" if not zola else "on PATH, no site generator: skipped",
+    }
+
+    try:
+        # 2. The workspace.
+        log(f"generating {args.orgs} orgs x 2 plans, 2 locales x {args.articles} articles")
+        ws = generate_workspace(workdir / "ws", args.orgs, args.articles)
+        results["workspace"] = {"slugs": ws["slugs"], "article_words": ws["article_words"]}
+        log(f"workspace: {ws['slugs']} slugs, article words {ws['article_words']}")
+        dist = workdir / "dist"
+        floor_dest = workdir / "floor-out"
+        list_file = workdir / "files.txt"
+
+        # 3. Full build, no-op, floor: interleaved repetitions.
+        full, noop, floor2, floor1 = [], [], [], []
+        output = None
+        for rep in range(args.repeat):
+            rmtree(dist)
+            log(f"round {rep + 1}/{args.repeat}: full build")
+            r = portalgen_build(binary, ws["path"], dist)
+            full.append(r)
+            log(f"  {r['wall_s']:.2f} s, {r['peak_rss_mb']} MB, cpu {r['cpu_s']} s, other cpu {r['other_cpu_s']} s: {r['summary']}")
+            if output is None:
+                output = list_output(dist)
+                list_file.write_text("\n".join(output["files"]) + "\n")
+                log(f"  output: {output['count']} files ({output['html']} html, "
+                    f"{output['help_articles']} help articles), {output['dirs']} folders, "
+                    f"{output['bytes'] / 1e6:.0f} MB")
+            r = portalgen_build(binary, ws["path"], dist)
+            if r["files_written"] != 0 or "0 files written" not in r["summary"]:
+                raise SystemExit(f"the no-op rebuild wrote files: {r['summary']}")
+            noop.append(r)
+            log(f"  no-op {r['wall_s']:.3f} s, {r['peak_rss_mb']} MB: {r['summary']}")
+            f2 = run_floor(floor_bin, list_file, dist, floor_dest, 2)
+            floor2.append(f2)
+            f1 = run_floor(floor_bin, list_file, dist, floor_dest, 1)
+            floor1.append(f1)
+            log(f"  floor {f2['seconds']:.2f} s ({f2['files_per_s']:,.0f} files/s) with 2 threads, "
+                f"{f1['seconds']:.2f} s ({f1['files_per_s']:,.0f} files/s) with 1")
+        jobs1 = None
+        if not args.no_jobs1:
+            rmtree(dist)
+            log("full build with --jobs 1")
+            jobs1 = portalgen_build(binary, ws["path"], dist, jobs=1)
+            log(f"  {jobs1['wall_s']:.2f} s, {jobs1['peak_rss_mb']} MB")
+        rmtree(dist)
+        del output["files"]
+        results["portalgen"] = {
+            "output": output,
+            "full": full,
+            "noop": noop,
+            "full_jobs1": jobs1,
+        }
+        results["floor"] = {"threads2": floor2, "threads1": floor1}
+
+        # 4. Hugo.
+        hugo = {}
+        if have_hugo:
+            per_slug = 2 * args.articles
+            cmp_slugs = args.compare_slugs or max(1, min(ws["slugs"], round(20000 / per_slug)))
+            cmp_slugs = min(cmp_slugs, ws["slugs"])
+            cmp_orgs = (cmp_slugs + 1) // 2
+            cmp_slugs = min(cmp_orgs * 2, ws["slugs"])
+            if cmp_orgs == args.orgs:
+                cmp_ws = ws
+            else:
+                log(f"side by side: workspace of {cmp_orgs} orgs = {cmp_slugs} slugs")
+                cmp_ws = generate_workspace(workdir / "ws-cmp", cmp_orgs, args.articles)
+            # A portalgen page gives Hugo's layout its frame.
+            cmp_dist = workdir / "dist-cmp"
+            pg_cmp = []
+            for rep in range(args.repeat):
+                rmtree(cmp_dist)
+                pg_cmp.append(portalgen_build(binary, cmp_ws["path"], cmp_dist))
+                log(f"  portalgen {cmp_slugs} slugs: {pg_cmp[-1]['wall_s']:.2f} s, {pg_cmp[-1]['peak_rss_mb']} MB")
+            cmp_out = list_output(cmp_dist)
+            del cmp_out["files"]
+            first = cmp_ws["orgs"][0]["plans"][0][0]
+            page = (cmp_dist / first / "help" / "en" / cmp_ws["articles"][0]["id"] / "index.html").read_text()
+            rmtree(cmp_dist)
+            site = workdir / "hugo-site"
+            public = workdir / "hugo-public"
+            pages = generate_hugo_site(site, cmp_ws, cmp_slugs, page)
+            log(f"hugo site: {pages} content pages")
+            hugo_runs = []
+            for rep in range(args.repeat):
+                hugo_runs.append(hugo_build(site, public, fresh=True))
+                log(f"  hugo {pages} pages: {hugo_runs[-1]['wall_s']:.2f} s, {hugo_runs[-1]['peak_rss_mb']} MB")
+            second = hugo_build(site, public, fresh=False)
+            log(f"  hugo second run: {second['wall_s']:.2f} s, rewrote {second['html_rewritten']} of {second['html_pages']} pages")
+            sample = next(public.rglob("index.html"))
+            hugo["side_by_side"] = {
+                "slugs": cmp_slugs,
+                "portalgen": {"output": cmp_out, "full": pg_cmp},
+                "hugo": {"content_pages": pages, "runs": hugo_runs, "second_run": second,
+                         "sample_page_bytes": sample.stat().st_size},
+            }
+            rmtree(public)
+            full_size = args.hugo_full == "yes" or (
+                args.hugo_full == "auto" and machine["ram_gb"] >= 16 and cmp_slugs < ws["slugs"]
+            )
+            if full_size:
+                pages = generate_hugo_site(site, ws, ws["slugs"], page)
+                log(f"hugo at full size: {pages} content pages (one run)")
+                r = hugo_build(site, public, fresh=True)
+                log(f"  hugo {pages} pages: {r['wall_s']:.2f} s, {r['peak_rss_mb']} MB")
+                second_full = hugo_build(site, public, fresh=False)
+                log(f"  hugo second run: {second_full['wall_s']:.2f} s, rewrote "
+                    f"{second_full['html_rewritten']} of {second_full['html_pages']} pages")
+                hugo["full_size"] = {"content_pages": pages, "run": r, "second_run": second_full}
+                rmtree(public)
+            rmtree(site)
+        results["hugo"] = hugo or None
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    machine["loadavg_at_end"] = loadavg()
+    summarize(results)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    log(f"wrote {args.results}")
+    return 0
+
+
+def summarize(results: dict) -> None:
+    pg = results["portalgen"]
+    out = pg["output"]
+    full_t = [r["wall_s"] for r in pg["full"]]
+    noop_t = [r["wall_s"] for r in pg["noop"]]
+    rss_full = [r["peak_rss_mb"] for r in pg["full"]]
+    rss_noop = [r["peak_rss_mb"] for r in pg["noop"]]
+    f2 = [r["seconds"] for r in results["floor"]["threads2"]]
+    f1 = [r["seconds"] for r in results["floor"]["threads1"]]
+    html_pages = out["html"]
+    s = {
+        "slugs": pg["full"][0]["slugs"],
+        "files": out["count"],
+        "html_pages": html_pages,
+        "help_article_pages": out["help_articles"],
+        "folders": out["dirs"],
+        "mb": round(out["bytes"] / 1e6, 1),
+        "full_s_median": med(full_t),
+        "full_s_min": min(full_t),
+        "full_cpu_s_median": med([r["cpu_s"] for r in pg["full"]]),
+        "full_other_cpu_s_median": med([r["other_cpu_s"] for r in pg["full"]]),
+        "full_jobs1_s": pg["full_jobs1"]["wall_s"] if pg["full_jobs1"] else None,
+        "noop_s_median": med(noop_t),
+        "noop_s_max": max(noop_t),
+        "peak_rss_mb_full_max": max(rss_full),
+        "peak_rss_mb_noop_max": max(rss_noop),
+        "floor2_s_median": med(f2),
+        "floor2_s_min": min(f2),
+        "floor1_s_median": med(f1),
+        "floor2_files_per_s": round(out["count"] / med(f2)),
+        "floor1_files_per_s": round(out["count"] / med(f1)),
+        "full_files_per_s": round(out["count"] / med(full_t)),
+        "full_pages_per_s": round(html_pages / med(full_t)),
+    }
+    s["full_over_floor"] = round(s["full_s_median"] / s["floor2_s_median"], 2)
+    s["full_over_floor_best"] = round(s["full_s_min"] / s["floor2_s_min"], 2)
+    checks = {
+        "full_over_floor": s["full_over_floor"] <= TARGETS["full_over_floor_max"],
+        "noop_under_1s": s["noop_s_max"] < TARGETS["noop_s_max"],
+        "peak_rss_under_500mb": max(s["peak_rss_mb_full_max"], s["peak_rss_mb_noop_max"])
+        < TARGETS["peak_rss_mb_max"],
+    }
+    h = results.get("hugo") or {}
+    if "side_by_side" in h:
+        sb = h["side_by_side"]
+        pg_t = med([r["wall_s"] for r in sb["portalgen"]["full"]])
+        hu_t = med([r["wall_s"] for r in sb["hugo"]["runs"]])
+        s["cmp_slugs"] = sb["slugs"]
+        s["cmp_portalgen_s"] = pg_t
+        s["cmp_portalgen_html_pages"] = sb["portalgen"]["output"]["html"]
+        s["cmp_portalgen_help_pages"] = sb["portalgen"]["output"]["help_articles"]
+        s["cmp_portalgen_pages_per_s"] = round(sb["portalgen"]["output"]["html"] / pg_t)
+        s["cmp_portalgen_help_pages_per_s"] = round(sb["portalgen"]["output"]["help_articles"] / pg_t)
+        s["cmp_portalgen_rss_mb"] = max(r["peak_rss_mb"] for r in sb["portalgen"]["full"])
+        s["cmp_hugo_pages"] = sb["hugo"]["content_pages"]
+        s["cmp_hugo_s"] = hu_t
+        s["cmp_hugo_pages_per_s"] = round(sb["hugo"]["content_pages"] / hu_t)
+        s["cmp_hugo_rss_mb"] = max(r["peak_rss_mb"] for r in sb["hugo"]["runs"])
+        s["cmp_hugo_second_s"] = sb["hugo"]["second_run"]["wall_s"]
+        s["cmp_hugo_second_rewrote"] = f"{sb['hugo']['second_run']['html_rewritten']}/{sb['hugo']['second_run']['html_pages']}"
+        s["cmp_speedup"] = round(s["cmp_portalgen_pages_per_s"] / s["cmp_hugo_pages_per_s"], 2)
+        s["cmp_speedup_help_only"] = round(s["cmp_portalgen_help_pages_per_s"] / s["cmp_hugo_pages_per_s"], 2)
+        checks["pages_per_s_2x_hugo"] = s["cmp_speedup"] >= TARGETS["pages_per_s_vs_hugo_min"]
+    if "full_size" in h:
+        fs = h["full_size"]
+        s["hugo_full_pages"] = fs["content_pages"]
+        s["hugo_full_s"] = fs["run"]["wall_s"]
+        s["hugo_full_rss_mb"] = fs["run"]["peak_rss_mb"]
+        s["hugo_full_pages_per_s"] = round(fs["content_pages"] / fs["run"]["wall_s"])
+        s["hugo_full_second_s"] = fs["second_run"]["wall_s"]
+        s["hugo_full_second_rewrote"] = f"{fs['second_run']['html_rewritten']}/{fs['second_run']['html_pages']}"
+        s["full_speedup_vs_hugo"] = round(s["full_pages_per_s"] / s["hugo_full_pages_per_s"], 2)
+        s["full_speedup_vs_hugo_help_only"] = round(
+            (s["help_article_pages"] / s["full_s_median"]) / s["hugo_full_pages_per_s"], 2
+        )
+    results["summary"] = s
+    results["checks"] = checks
+
+    m = results["machine"]
+    print()
+    print(f"portalgen build benchmark — {m['date']}")
+    print(f"machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram_gb']} GB RAM, "
+          f"{m['workdir_fs']} on {m['workdir_device']}, {m['rustc']}")
+    print(f"         {m['hugo'] or 'hugo: not available'}; zola: {results['zola']}")
+    print(f"         load average {m['loadavg_at_start']} at start, {m['loadavg_at_end']} at end")
+    print(f"workspace: {s['slugs']} slugs × 2 locales × {results['config']['articles']} articles "
+          f"(article words {results['workspace']['article_words']})")
+    print(f"output: {s['files']:,} files ({s['html_pages']:,} html pages, {s['help_article_pages']:,} "
+          f"help articles) in {s['folders']:,} folders, {s['mb']:,} MB")
+    n = results["config"]["repeat"]
+    print()
+    rows = [
+        ("step", f"median of {n} (s)", "min (s)", "peak RSS (MB)", "files/s or pages/s"),
+        ("full build (-j2)", fmt(s["full_s_median"]), fmt(s["full_s_min"]), fmt(s["peak_rss_mb_full_max"], 0),
+         f"{s['full_files_per_s']:,} files/s, {s['full_pages_per_s']:,} pages/s"),
+        ("full build (-j1)", fmt(s["full_jobs1_s"]), "", "", ""),
+        ("no-op rebuild", fmt(s["noop_s_median"], 3), fmt(min(noop_t), 3), fmt(s["peak_rss_mb_noop_max"], 0),
+         "0 files written"),
+        ("floor: mkdir+write, 2 threads", fmt(s["floor2_s_median"]), fmt(s["floor2_s_min"]), "",
+         f"{s['floor2_files_per_s']:,} files/s"),
+        ("floor: mkdir+write, 1 thread", fmt(s["floor1_s_median"]), fmt(min(f1)), "",
+         f"{s['floor1_files_per_s']:,} files/s"),
+    ]
+    if "cmp_slugs" in s:
+        rows += [
+            (f"side by side: portalgen {s['cmp_slugs']} slugs", fmt(s["cmp_portalgen_s"]), "",
+             fmt(s["cmp_portalgen_rss_mb"], 0),
+             f"{s['cmp_portalgen_pages_per_s']:,} pages/s ({s['cmp_portalgen_html_pages']:,} html; "
+             f"{s['cmp_portalgen_help_pages_per_s']:,}/s help only)"),
+            (f"side by side: hugo {s['cmp_hugo_pages']:,} pages", fmt(s["cmp_hugo_s"]), "",
+             fmt(s["cmp_hugo_rss_mb"], 0), f"{s['cmp_hugo_pages_per_s']:,} pages/s"),
+            ("  hugo second run (unchanged)", fmt(s["cmp_hugo_second_s"]), "", "",
+             f"rewrote {s['cmp_hugo_second_rewrote']} pages"),
+        ]
+    if "hugo_full_pages" in s:
+        rows += [
+            (f"hugo full size {s['hugo_full_pages']:,} pages (1 run)", fmt(s["hugo_full_s"]), "",
+             fmt(s["hugo_full_rss_mb"], 0), f"{s['hugo_full_pages_per_s']:,} pages/s"),
+            ("  hugo second run (unchanged)", fmt(s["hugo_full_second_s"]), "", "",
+             f"rewrote {s['hugo_full_second_rewrote']} pages"),
+        ]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
+    for i, r in enumerate(rows):
+        print("  ".join(str(c).ljust(widths[j]) for j, c in enumerate(r)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+    print("targets:")
+    print(f"  full build / floor (2 threads)   {s['full_over_floor']:.2f}  (best-of: {s['full_over_floor_best']:.2f})"
+          f"   target <= {TARGETS['full_over_floor_max']}   {'PASS' if checks['full_over_floor'] else 'MISS'}")
+    if "cmp_speedup" in s:
+        print(f"  pages/s vs Hugo (side by side)   {s['cmp_speedup']:.2f}x (help articles only: "
+              f"{s['cmp_speedup_help_only']:.2f}x)   target >= {TARGETS['pages_per_s_vs_hugo_min']}x   "
+              f"{'PASS' if checks['pages_per_s_2x_hugo'] else 'MISS'}")
+    else:
+        print("  pages/s vs Hugo                  not measured (no hugo)")
+    if "full_speedup_vs_hugo" in s:
+        print(f"  pages/s vs Hugo (full size)      {s['full_speedup_vs_hugo']:.2f}x (help articles only: "
+              f"{s['full_speedup_vs_hugo_help_only']:.2f}x)   (for reference)")
+    print(f"  no-op rebuild                    {s['noop_s_max']:.3f} s (slowest of {n})   target < "
+          f"{TARGETS['noop_s_max']} s   {'PASS' if checks['noop_under_1s'] else 'MISS'}")
+    print(f"  peak RSS                         {max(s['peak_rss_mb_full_max'], s['peak_rss_mb_noop_max']):.0f} MB"
+          f"   target < {TARGETS['peak_rss_mb_max']:.0f} MB   {'PASS' if checks['peak_rss_under_500mb'] else 'MISS'}")
+    print(f"  zola: {results['zola']}")
+    print(f"  other processes used {s['full_other_cpu_s_median']} CPU-s during the median full build "
+          f"(portalgen itself: {s['full_cpu_s_median']} CPU-s)")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

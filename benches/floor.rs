@@ -1,0 +1,88 @@
+//! The floor of a build: the time this machine needs merely to create a given tree of
+//! directories and files, with no rendering at all.
+//!
+//! Standalone on purpose (no crates): `benches/build_bench.py` compiles it with
+//! `rustc -O --edition 2021 benches/floor.rs -o floor`.
+//!
+//! Usage: floor <list-file> <source-root> <dest-root> <threads>
+//!
+//! `<list-file>` holds one '/'-separated path per line, relative to `<source-root>`. Every file is
+//! read into memory first (not timed). Then, timed: the list is split into `<threads>` contiguous
+//! chunks (the list is sorted, so each thread gets whole plan slugs, like the build's per-slug
+//! parallelism) and each thread creates the parent folders it has not made yet (as the build does,
+//! with `create_dir_all` and a set of folders already made) and writes each file with `fs::write`.
+//! No fsync, no rename: just mkdir + create + write + close. `<dest-root>` must not exist yet.
+//!
+//! Prints one JSON object: files, dirs, bytes, threads, seconds, files_per_s.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 5 {
+        eprintln!("usage: floor <list-file> <source-root> <dest-root> <threads>");
+        std::process::exit(2);
+    }
+    let list = fs::read_to_string(&args[1]).expect("cannot read the list file");
+    let source = Path::new(&args[2]);
+    let dest = PathBuf::from(&args[3]);
+    let threads: usize = args[4].parse().expect("threads must be a number");
+    assert!(threads >= 1, "threads must be at least 1");
+    assert!(!dest.exists(), "the destination must not exist yet");
+
+    // Untimed: every file's path and content in memory.
+    let files: Vec<(PathBuf, Vec<u8>)> = list
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|rel| {
+            let content =
+                fs::read(source.join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
+            (dest.join(rel), content)
+        })
+        .collect();
+    let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
+    fs::create_dir_all(&dest).expect("cannot create the destination");
+
+    // Timed: mkdir + write.
+    let chunk = files.len().div_ceil(threads).max(1);
+    let started = Instant::now();
+    let dirs: usize = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || write_all(part)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a writer panicked"))
+            .sum()
+    });
+    let seconds = started.elapsed().as_secs_f64();
+
+    println!(
+        "{{\"files\": {}, \"dirs\": {}, \"bytes\": {}, \"threads\": {}, \"seconds\": {:.6}, \"files_per_s\": {:.1}}}",
+        files.len(),
+        dirs,
+        bytes,
+        threads,
+        seconds,
+        files.len() as f64 / seconds
+    );
+}
+
+/// Writes `files`; returns how many parent folders this thread created (or found).
+fn write_all(files: &[(PathBuf, Vec<u8>)]) -> usize {
+    let mut made: HashSet<&Path> = HashSet::new();
+    for (path, content) in files {
+        if let Some(parent) = path.parent() {
+            if made.insert(parent) {
+                fs::create_dir_all(parent)
+                    .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+            }
+        }
+        fs::write(path, content).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+    made.len()
+}
