@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use indicatif::ProgressBar;
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -195,7 +195,13 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
     let progress = options
         .progress_from
         .filter(|from| todo.len() >= *from)
-        .map(|_| ProgressBar::new(todo.len() as u64).with_message("building"));
+        .map(|_| {
+            let style = ProgressStyle::with_template(
+                "building {bar:40} {pos}/{len} slugs, {per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            ProgressBar::new(todo.len() as u64).with_style(style)
+        });
     let results: Vec<(&str, Result<SlugOutcome, Diagnostics>)> = todo
         .par_iter()
         .map(|(tenant, plan)| {
