@@ -25,6 +25,14 @@ pub struct PlanPages<'a> {
     pub org: &'a OrgAssets,
 }
 
+/// The page being rendered: its id (a route id, `help`, `help-article` or `not-found`), URL
+/// path and title.
+struct Page<'p> {
+    id: &'p str,
+    path: &'p str,
+    title: String,
+}
+
 #[derive(Serialize)]
 struct LocaleLink<'a> {
     code: &'a str,
@@ -74,20 +82,22 @@ impl PlanPages<'_> {
         let base = self.base_context(default_locale);
         for route in ROUTES.iter().filter(|r| r.id != routes::HELP_ROUTE) {
             let template = format!("routes/{}.html", route.id);
-            keep(self.page(
-                &base,
-                default_locale,
-                route.id,
-                route.path,
-                &template,
-                Value::UNDEFINED,
-            ));
+            let page = Page {
+                id: route.id,
+                path: route.path,
+                title: self.title(default_locale, route.id),
+            };
+            keep(self.page(&base, default_locale, page, &template, Value::UNDEFINED));
         }
+        let not_found = Page {
+            id: "not-found",
+            path: "/404.html",
+            title: self.title(default_locale, "not-found"),
+        };
         keep(self.page(
             &base,
             default_locale,
-            "not-found",
-            "/404.html",
+            not_found,
             "404.html",
             Value::UNDEFINED,
         ));
@@ -120,11 +130,15 @@ impl PlanPages<'_> {
             let help = to_value(self.help_context(locale, shown, &titles, &summaries, &urls));
 
             let index_path = format!("/help/{locale}/");
+            let page = Page {
+                id: "help",
+                path: &index_path,
+                title: self.title(locale, routes::HELP_ROUTE),
+            };
             let help_index = self.page(
                 &base,
                 locale,
-                "help",
-                &index_path,
+                page,
                 "help/index.html",
                 context! { help => help.clone() },
             );
@@ -148,14 +162,12 @@ impl PlanPages<'_> {
                         fallback => item.fallback,
                     },
                 };
-                keep(self.page(
-                    &base,
-                    locale,
-                    "help-article",
-                    &urls[i],
-                    "help/article.html",
-                    article_ctx,
-                ));
+                let page = Page {
+                    id: "help-article",
+                    path: &urls[i],
+                    title: titles[i].clone(),
+                };
+                keep(self.page(&base, locale, page, "help/article.html", article_ctx));
             }
             let entries: Vec<SearchEntry> = shown
                 .iter()
@@ -301,29 +313,29 @@ impl PlanPages<'_> {
         })
     }
 
+    /// The title of route `id` (or `not-found`) in `locale`.
+    fn title(&self, locale: &str, id: &str) -> String {
+        let key = match id {
+            "not-found" => routes::NOT_FOUND_TITLE_KEY.to_owned(),
+            _ => format!("route.{id}.title"),
+        };
+        self.strings(locale)
+            .get(&key)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Renders one page; `extra` is merged over the page context.
     fn page(
         &self,
         base: &Value,
         locale: &str,
-        id: &str,
-        path: &str,
+        page: Page,
         template: &str,
         extra: Value,
     ) -> Result<OutputFile, Diagnostic> {
+        let Page { id, path, title } = page;
         let strings = self.strings(locale);
-        let title_key = match id {
-            "not-found" => routes::NOT_FOUND_TITLE_KEY.to_owned(),
-            "help" | "help-article" => format!("route.{}.title", routes::HELP_ROUTE),
-            _ => format!("route.{id}.title"),
-        };
-        let title = match (id, extra.get_attr("article")) {
-            ("help-article", Ok(article)) if !article.is_undefined() => article
-                .get_attr("title")
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
-            _ => strings.get(&title_key).unwrap_or_default().to_owned(),
-        };
         let current = if id.starts_with("help") {
             routes::HELP_ROUTE
         } else {

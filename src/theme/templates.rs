@@ -72,11 +72,6 @@ impl Templates {
         }
     }
 
-    /// Compiles a theme template.
-    pub fn add(&mut self, name: String, file: PathBuf, source: String) -> Result<(), Diagnostic> {
-        self.add_named(name, file, source)
-    }
-
     /// Compiles a tenant's template that overrides the theme's template `name`.
     pub fn add_override(
         &mut self,
@@ -93,14 +88,15 @@ impl Templates {
                     .tenant(org),
             );
         }
-        self.add_named(override_name(org, &name), file, source)
+        self.add(override_name(org, &name), file, source)
             .map_err(|d| d.tenant(org))?;
         let set = self.overrides.entry(org.to_owned()).or_default();
         Arc::make_mut(set).insert(name);
         Ok(())
     }
 
-    fn add_named(&mut self, name: String, file: PathBuf, source: String) -> Result<(), Diagnostic> {
+    /// Compiles a template under `name`.
+    pub fn add(&mut self, name: String, file: PathBuf, source: String) -> Result<(), Diagnostic> {
         let source: Arc<str> = source.into();
         self.sources.insert(
             name.clone(),
