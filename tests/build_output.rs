@@ -304,6 +304,7 @@ fn assets_are_content_hashed() {
             "app.H.css".to_owned(),
             "brand/favicon.H.svg".to_owned(),
             "brand/logo.H.svg".to_owned(),
+            "icons.H.svg".to_owned(),
             "icons/search.H.svg".to_owned(),
             "illustrations/unplugged.H.svg".to_owned(),
         ];

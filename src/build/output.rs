@@ -3,7 +3,7 @@
 //! sees a half-written bundle. Build state (input fingerprints) lives in `dist/.portalgen/`,
 //! outside every bundle.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -80,11 +80,12 @@ impl Output {
     /// a deleted or altered file is restored.
     pub fn write_bundle(&self, slug: &str, files: &[OutputFile]) -> io::Result<WriteStats> {
         let target = self.root.join(slug);
+        let exists = target.is_dir();
         let on_disk = |file: &OutputFile| {
-            fs::read(target.join(&file.path)).is_ok_and(|old| *old == *file.content)
+            exists && fs::read(target.join(&file.path)).is_ok_and(|old| *old == *file.content)
         };
         let unchanged: Vec<bool> = files.iter().map(on_disk).collect();
-        if unchanged.iter().all(|u| *u) && count_files(&target) == files.len() {
+        if exists && unchanged.iter().all(|u| *u) && count_files(&target) == files.len() {
             return Ok(WriteStats {
                 written: 0,
                 unchanged: files.len(),
@@ -95,15 +96,18 @@ impl Output {
         if staging.exists() {
             fs::remove_dir_all(&staging)?;
         }
+        fs::create_dir_all(&staging)?;
+        // Every folder once, parents first: cheaper than `create_dir_all` per file.
+        let folders: BTreeSet<&str> = files
+            .iter()
+            .flat_map(|f| f.path.match_indices('/').map(|(end, _)| &f.path[..end]))
+            .collect();
+        for folder in folders {
+            fs::create_dir(staging.join(folder))?;
+        }
         let mut stats = WriteStats::default();
-        let mut made_dirs: HashSet<PathBuf> = HashSet::new();
         for (file, unchanged) in files.iter().zip(unchanged) {
             let dest = staging.join(&file.path);
-            if let Some(parent) = dest.parent() {
-                if made_dirs.insert(parent.to_path_buf()) {
-                    fs::create_dir_all(parent)?;
-                }
-            }
             if unchanged && fs::hard_link(target.join(&file.path), &dest).is_ok() {
                 stats.unchanged += 1;
             } else {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use minijinja::context;
-use minijinja::value::{Serde, Value, merge_maps};
+use minijinja::value::{Object, Serde, Value};
 use serde::Serialize;
 
 use super::brand::OrgAssets;
@@ -31,6 +31,35 @@ struct Page<'p> {
     id: &'p str,
     path: &'p str,
     title: String,
+    nav: Value,
+    /// Help pages: the locale's help center; undefined elsewhere.
+    help: Value,
+    /// Article pages: the article; undefined elsewhere.
+    article: Value,
+}
+
+/// The variables of one page: its own values, then those its locale shares with every page.
+/// An object of its own because every variable lookup of every page goes through it.
+#[derive(Debug)]
+struct PageContext {
+    page: Value,
+    nav: Value,
+    help: Value,
+    article: Value,
+    shared: Value,
+}
+
+impl Object for PageContext {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let own = match key.as_str()? {
+            "page" => &self.page,
+            "nav" => &self.nav,
+            "help" => &self.help,
+            "article" => &self.article,
+            _ => return self.shared.get_item(key).ok().filter(|v| !v.is_undefined()),
+        };
+        (!own.is_undefined()).then(|| own.clone())
+    }
 }
 
 #[derive(Serialize)]
@@ -86,21 +115,21 @@ impl PlanPages<'_> {
                 id: route.id,
                 path: route.path,
                 title: self.title(default_locale, route.id),
+                nav: self.nav(default_locale, route.id),
+                help: Value::UNDEFINED,
+                article: Value::UNDEFINED,
             };
-            keep(self.page(&base, default_locale, page, &template, Value::UNDEFINED));
+            keep(self.page(&base, page, &template));
         }
         let not_found = Page {
             id: "not-found",
             path: "/404.html",
             title: self.title(default_locale, "not-found"),
+            nav: self.nav(default_locale, "not-found"),
+            help: Value::UNDEFINED,
+            article: Value::UNDEFINED,
         };
-        keep(self.page(
-            &base,
-            default_locale,
-            not_found,
-            "404.html",
-            Value::UNDEFINED,
-        ));
+        keep(self.page(&base, not_found, "404.html"));
 
         for locale in &self.tenant.config.locales.available {
             let base = if locale == default_locale {
@@ -130,18 +159,16 @@ impl PlanPages<'_> {
             let help = to_value(self.help_context(locale, shown, &titles, &summaries, &urls));
 
             let index_path = format!("/help/{locale}/");
+            let nav = self.nav(locale, routes::HELP_ROUTE);
             let page = Page {
                 id: "help",
                 path: &index_path,
                 title: self.title(locale, routes::HELP_ROUTE),
+                nav: nav.clone(),
+                help: help.clone(),
+                article: Value::UNDEFINED,
             };
-            let help_index = self.page(
-                &base,
-                locale,
-                page,
-                "help/index.html",
-                context! { help => help.clone() },
-            );
+            let help_index = self.page(&base, page, "help/index.html");
             if locale == default_locale {
                 if let Ok(file) = &help_index {
                     keep(Ok(file.at("help/index.html")));
@@ -149,25 +176,25 @@ impl PlanPages<'_> {
             }
             keep(help_index);
             for (i, item) in shown.iter().enumerate() {
-                let article = &item.article;
-                let article_ctx = context! {
-                    help => help.clone(),
-                    article => context! {
-                        id => &article.id,
-                        title => &titles[i],
-                        category => &article.category,
-                        keywords => &article.keywords,
-                        html => Value::from_safe_string(article.body.html.fill(&values, true)),
-                        lang => &article.locale,
-                        fallback => item.fallback,
-                    },
+                let shown_article = &item.article;
+                let article = context! {
+                    id => &shown_article.id,
+                    title => &titles[i],
+                    category => &shown_article.category,
+                    keywords => &shown_article.keywords,
+                    html => Value::from_safe_string(shown_article.body.html.fill(&values, true)),
+                    lang => &shown_article.locale,
+                    fallback => item.fallback,
                 };
                 let page = Page {
                     id: "help-article",
                     path: &urls[i],
                     title: titles[i].clone(),
+                    nav: nav.clone(),
+                    help: help.clone(),
+                    article,
                 };
-                keep(self.page(&base, locale, page, "help/article.html", article_ctx));
+                keep(self.page(&base, page, "help/article.html"));
             }
             let entries: Vec<SearchEntry> = shown
                 .iter()
@@ -325,22 +352,9 @@ impl PlanPages<'_> {
             .to_owned()
     }
 
-    /// Renders one page; `extra` is merged over the page context.
-    fn page(
-        &self,
-        base: &Value,
-        locale: &str,
-        page: Page,
-        template: &str,
-        extra: Value,
-    ) -> Result<OutputFile, Diagnostic> {
-        let Page { id, path, title } = page;
+    /// The navigation with `current` marked (help pages mark the help route).
+    fn nav(&self, locale: &str, current: &str) -> Value {
         let strings = self.strings(locale);
-        let current = if id.starts_with("help") {
-            routes::HELP_ROUTE
-        } else {
-            id
-        };
         let nav: Vec<NavItem> = ROUTES
             .iter()
             .filter(|r| r.in_nav)
@@ -351,13 +365,30 @@ impl PlanPages<'_> {
                 current: r.id == current,
             })
             .collect();
-        let own = context! { page => context! { id, path, title }, nav => to_value(&nav) };
-        // Later maps win: page values over the help extras over the shared base.
-        let ctx = merge_maps([base.clone(), extra, own]);
-        let html = self
-            .theme
-            .templates
-            .render(&self.tenant.id, template, ctx)?;
+        to_value(&nav)
+    }
+
+    /// Renders one page over the shared context of its locale.
+    fn page(&self, shared: &Value, page: Page, template: &str) -> Result<OutputFile, Diagnostic> {
+        let Page {
+            id,
+            path,
+            title,
+            nav,
+            help,
+            article,
+        } = page;
+        let ctx = PageContext {
+            page: context! { id, path, title },
+            nav,
+            help,
+            article,
+            shared: shared.clone(),
+        };
+        let html =
+            self.theme
+                .templates
+                .render(&self.tenant.id, template, Value::from_object(ctx))?;
         Ok(OutputFile::new(output_path(path), html.into_bytes()))
     }
 }

@@ -188,7 +188,9 @@ impl Templated {
         for segment in &self.0 {
             match segment {
                 Segment::Text(text) => out.push_str(text),
-                Segment::Value(p) if html => push_escaped(&mut out, values.get(*p)),
+                Segment::Value(p) if html => {
+                    let _ = push_escaped(&mut out, values.get(*p));
+                }
                 Segment::Value(p) => out.push_str(values.get(*p)),
             }
         }
@@ -196,17 +198,23 @@ impl Templated {
     }
 }
 
-pub fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
+/// Appends `text` escaped for HTML text and attribute values.
+pub fn push_escaped<W: std::fmt::Write>(out: &mut W, text: &str) -> std::fmt::Result {
+    let mut last = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        out.write_str(&text[last..i])?;
+        out.write_str(entity)?;
+        last = i + 1;
     }
+    out.write_str(&text[last..])
 }
 
 #[cfg(test)]

@@ -198,9 +198,7 @@ impl Drop for OrgScope {
 fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
     match value.as_str() {
         Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
-            let mut escaped = String::with_capacity(text.len() + 8);
-            crate::help::placeholders::push_escaped(&mut escaped, text);
-            out.write_str(&escaped).map_err(Error::from)
+            crate::help::placeholders::push_escaped(out, text).map_err(Error::from)
         }
         _ => minijinja::escape_formatter(out, state, value),
     }
