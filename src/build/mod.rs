@@ -12,7 +12,6 @@ mod pages;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -203,54 +202,29 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             ProgressBar::new(todo.len() as u64).with_style(style)
         });
-    // Rendering runs on every core; writing runs on one thread of its own. Creating files from
-    // two threads at once made the kernel spend three times as long on the same files here
-    // (see BENCHMARKS.md), while one writer keeps pace with the renderers.
-    let (rendered_tx, rendered_rx) = mpsc::sync_channel::<RenderedPlan>(WRITE_QUEUE);
-    let results: Vec<(&str, Result<SlugOutcome, Diagnostics>)> = std::thread::scope(|scope| {
-        let writer = scope.spawn(|| {
-            rendered_rx
-                .into_iter()
-                .map(|rendered| {
-                    let outcome = rendered.result.and_then(|(files, state)| {
-                        write_plan(
-                            rendered.tenant,
-                            rendered.plan,
-                            &files,
-                            &state,
-                            output.as_ref(),
-                            options,
-                        )
-                    });
-                    if let Some(bar) = &progress {
-                        bar.inc(1);
-                    }
-                    (rendered.plan.slug.as_str(), outcome)
-                })
-                .collect()
-        });
-        todo.par_iter()
-            .for_each_with(rendered_tx, |tx, (tenant, plan)| {
-                let result = match &org_assets[tenant.id.as_str()] {
-                    Ok(org) => render_plan(
-                        &workspace,
-                        tenant,
-                        plan,
-                        org,
-                        options,
-                        &fingerprints[plan.slug.as_str()],
-                    ),
-                    Err(problems) => Err(problems.clone()),
-                };
-                // The writer only stops early if it panicked, which `join` reports below.
-                let _ = tx.send(RenderedPlan {
+    let results: Vec<(&str, Result<SlugOutcome, Diagnostics>)> = todo
+        .par_iter()
+        .map(|(tenant, plan)| {
+            let rendered = match &org_assets[tenant.id.as_str()] {
+                Ok(org) => render_plan(
+                    &workspace,
                     tenant,
                     plan,
-                    result,
-                });
+                    org,
+                    options,
+                    &fingerprints[plan.slug.as_str()],
+                ),
+                Err(problems) => Err(problems.clone()),
+            };
+            let outcome = rendered.and_then(|(files, state)| {
+                write_plan(tenant, plan, &files, &state, output.as_ref(), options)
             });
-        writer.join().unwrap_or_default()
-    });
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            (plan.slug.as_str(), outcome)
+        })
+        .collect();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -330,16 +304,6 @@ fn finish(
         diagnostics,
         elapsed: started.elapsed(),
     }
-}
-
-/// Bundles rendered and waiting for the writer; bounds the memory held by finished renders.
-const WRITE_QUEUE: usize = 8;
-
-/// A plan's rendered bundle (with the state to record for it) on its way to the writer.
-struct RenderedPlan<'a> {
-    tenant: &'a TenantConfig,
-    plan: &'a PlanConfig,
-    result: Result<(Vec<OutputFile>, SlugState), Diagnostics>,
 }
 
 /// Renders a plan's bundle in memory from the loaded inputs.

@@ -1,6 +1,7 @@
 //! Rendering a plan's HTML pages and help files from the theme templates. Pure: inputs in
 //! memory, output files in memory.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use minijinja::context;
@@ -46,21 +47,26 @@ struct PageContext {
     nav: Value,
     help: Value,
     article: Value,
-    shared: Value,
+    shared: Arc<SharedVars>,
 }
 
 impl Object for PageContext {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let own = match key.as_str()? {
+        let name = key.as_str()?;
+        let own = match name {
             "page" => &self.page,
             "nav" => &self.nav,
             "help" => &self.help,
             "article" => &self.article,
-            _ => return self.shared.get_item(key).ok().filter(|v| !v.is_undefined()),
+            _ => return self.shared.0.get(name).cloned(),
         };
         (!own.is_undefined()).then(|| own.clone())
     }
 }
+
+/// The variables every page of one locale shares.
+#[derive(Debug)]
+struct SharedVars(HashMap<&'static str, Value>);
 
 #[derive(Serialize)]
 struct LocaleLink<'a> {
@@ -229,59 +235,82 @@ impl PlanPages<'_> {
         }
     }
 
-    /// The context shared by every page of one locale.
-    fn base_context(&self, locale: &str) -> Value {
-        let config = &self.tenant.config;
-        let strings = self.strings(locale);
-        let locales: Vec<LocaleLink> = config
-            .locales
-            .available
+    /// The tenant's locales with their names and, if `url` gives one, a link each.
+    fn locale_links(&self, url: impl Fn(&str) -> Option<String>) -> Vec<LocaleLink<'_>> {
+        let available = &self.tenant.config.locales.available;
+        available
             .iter()
             .map(|code| LocaleLink {
                 code,
                 name: routes::locale_name(code),
-                url: None,
+                url: url(code),
             })
-            .collect();
+            .collect()
+    }
+
+    /// The context shared by every page of one locale.
+    fn base_context(&self, locale: &str) -> Arc<SharedVars> {
+        let config = &self.tenant.config;
+        let strings = self.strings(locale);
+        let locales = self.locale_links(|_| None);
         let favicon_type = match self.org.favicon.path.rsplit('.').next() {
             Some("svg") => "image/svg+xml",
             Some("png") => "image/png",
             _ => "image/x-icon",
         };
         let support = &config.support;
-        context! {
-            lang => locale,
-            dir => "ltr",
-            default_locale => &config.locales.default,
-            locales => to_value(&locales),
-            org => context! { id => &self.tenant.id, name => &config.organization.name },
-            plan => context! { slug => &self.plan.slug, name => &self.plan.name },
-            brand => context! {
-                logo => format!("/{}", self.org.logo.path),
-                logo_alt => config.brand.logo_alt.as_deref().unwrap_or(&config.organization.name),
-                favicon => format!("/{}", self.org.favicon.path),
-                favicon_type,
-            },
-            support => context! {
-                email => &support.email,
-                phone => &support.phone,
-                phone_link => support.phone_link(),
-                url => &support.url,
-                hours => support.hours.get(locale).or_else(|| support.hours.get(&config.locales.default)),
-            },
-            legal => context! {
-                imprint => &config.legal.imprint,
-                privacy => &config.legal.privacy,
-                terms => &config.legal.terms,
-            },
-            assets => context! {
-                css => format!("/{}", self.org.stylesheet.path),
-                js => &self.theme.scripts.entry_url,
-                modules => &self.theme.scripts.module_urls,
-                config => format!("/{CONFIG_PATH}"),
-            },
-            strings => Value::from_dyn_object(strings),
-        }
+        let vars = [
+            ("lang", Value::from(locale)),
+            ("dir", Value::from("ltr")),
+            ("default_locale", Value::from(&config.locales.default)),
+            ("locales", to_value(&locales)),
+            (
+                "org",
+                context! { id => &self.tenant.id, name => &config.organization.name },
+            ),
+            (
+                "plan",
+                context! { slug => &self.plan.slug, name => &self.plan.name },
+            ),
+            (
+                "brand",
+                context! {
+                    logo => format!("/{}", self.org.logo.path),
+                    logo_alt => config.brand.logo_alt.as_deref().unwrap_or(&config.organization.name),
+                    favicon => format!("/{}", self.org.favicon.path),
+                    favicon_type,
+                },
+            ),
+            (
+                "support",
+                context! {
+                    email => &support.email,
+                    phone => &support.phone,
+                    phone_link => support.phone_link(),
+                    url => &support.url,
+                    hours => support.hours.get(locale).or_else(|| support.hours.get(&config.locales.default)),
+                },
+            ),
+            (
+                "legal",
+                context! {
+                    imprint => &config.legal.imprint,
+                    privacy => &config.legal.privacy,
+                    terms => &config.legal.terms,
+                },
+            ),
+            (
+                "assets",
+                context! {
+                    css => format!("/{}", self.org.stylesheet.path),
+                    js => &self.theme.scripts.entry_url,
+                    modules => &self.theme.scripts.module_urls,
+                    config => format!("/{CONFIG_PATH}"),
+                },
+            ),
+            ("strings", Value::from_dyn_object(strings)),
+        ];
+        Arc::new(SharedVars(vars.into_iter().collect()))
     }
 
     fn strings(&self, locale: &str) -> Arc<StringTable> {
@@ -319,18 +348,7 @@ impl PlanPages<'_> {
                 }),
             }
         }
-        let locales: Vec<LocaleLink> = self
-            .tenant
-            .config
-            .locales
-            .available
-            .iter()
-            .map(|code| LocaleLink {
-                code,
-                name: routes::locale_name(code),
-                url: Some(format!("/help/{code}/")),
-            })
-            .collect();
+        let locales = self.locale_links(|code| Some(format!("/help/{code}/")));
         serde_json::json!({
             "locale": locale,
             "index_url": format!("/help/{locale}/"),
@@ -369,7 +387,12 @@ impl PlanPages<'_> {
     }
 
     /// Renders one page over the shared context of its locale.
-    fn page(&self, shared: &Value, page: Page, template: &str) -> Result<OutputFile, Diagnostic> {
+    fn page(
+        &self,
+        shared: &Arc<SharedVars>,
+        page: Page,
+        template: &str,
+    ) -> Result<OutputFile, Diagnostic> {
         let Page {
             id,
             path,

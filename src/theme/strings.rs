@@ -1,7 +1,7 @@
 //! UI strings: `strings/<locale>.yaml` in a theme, nested maps flattened to dotted keys, and the
 //! per-tenant table that layers the tenant's overrides and the default-locale fallback on top.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -77,31 +77,33 @@ fn flatten(
 #[derive(Debug)]
 pub struct StringTable {
     pub locale: String,
-    layers: Vec<Arc<StringMap>>,
+    /// Every key resolved once; pages look strings up many times each.
+    strings: HashMap<String, String>,
 }
 
 impl StringTable {
+    /// `layers` in order of precedence, the first that has a key wins.
     pub fn new(locale: &str, layers: Vec<Arc<StringMap>>) -> Self {
+        let mut strings = HashMap::new();
+        for layer in layers.iter().rev() {
+            strings.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         StringTable {
             locale: locale.to_owned(),
-            layers,
+            strings,
         }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.layers
-            .iter()
-            .find_map(|layer| layer.get(key))
-            .map(String::as_str)
+        self.strings.get(key).map(String::as_str)
     }
 
-    /// Every key with its resolved text, for the SPA's strings file.
+    /// Every key with its resolved text, sorted, for the SPA's strings file.
     pub fn resolved(&self) -> StringMap {
-        let mut all = StringMap::new();
-        for layer in self.layers.iter().rev() {
-            all.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        all
+        self.strings
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
