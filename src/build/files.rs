@@ -10,17 +10,17 @@ pub type ContentHash = [u8; 32];
 pub struct OutputFile {
     /// Path inside the slug's bundle, '/'-separated, no leading slash.
     pub path: String,
-    pub content: Arc<[u8]>,
+    /// Shared, so one theme asset serves every bundle without copies.
+    pub content: Arc<Vec<u8>>,
     pub hash: ContentHash,
 }
 
 impl OutputFile {
-    pub fn new(path: impl Into<String>, content: impl Into<Arc<[u8]>>) -> Self {
-        let content = content.into();
+    pub fn new(path: impl Into<String>, content: Vec<u8>) -> Self {
         OutputFile {
             path: path.into(),
             hash: Sha256::digest(&content).into(),
-            content,
+            content: Arc::new(content),
         }
     }
 

@@ -111,7 +111,7 @@ impl Output {
             if unchanged && fs::hard_link(target.join(&file.path), &dest).is_ok() {
                 stats.unchanged += 1;
             } else {
-                fs::write(&dest, &file.content)?;
+                fs::write(&dest, file.content.as_slice())?;
                 stats.written += 1;
             }
         }

@@ -412,7 +412,7 @@ impl PlanPages<'_> {
             self.theme
                 .templates
                 .render(&self.tenant.id, template, Value::from_object(ctx))?;
-        Ok(OutputFile::new(output_path(path), html.into_bytes()))
+        Ok(OutputFile::new(output_path(path), html))
     }
 }
 

@@ -84,7 +84,7 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
 
     let static_assets: Vec<OutputFile> = in_folder("static")
         .map(|(rel, bytes)| {
-            let file = OutputFile::new(String::new(), bytes.as_slice());
+            let file = OutputFile::new(String::new(), bytes.clone());
             let path = format!("assets/{}", hashed_name(rel, &file.hash));
             file.at(path)
         })
@@ -154,7 +154,7 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
     }
     let script_files: Vec<OutputFile> = modules
         .iter()
-        .map(|(rel, bytes)| OutputFile::new(format!("{folder}/{rel}"), bytes.as_slice()))
+        .map(|(rel, bytes)| OutputFile::new(format!("{folder}/{rel}"), bytes.to_vec()))
         .collect();
     let scripts = ScriptModules {
         entry_url: format!("/{folder}/{ENTRY_MODULE}"),

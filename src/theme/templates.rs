@@ -16,6 +16,9 @@ use crate::diagnostics::{Diagnostic, SourceLocation};
 /// Template names of tenant overrides are `@<org>/<name>`.
 const OVERRIDE_PREFIX: char = '@';
 
+/// Room for a typical page, so rendering rarely grows its buffer.
+const PAGE_CAPACITY: usize = 16 * 1024;
+
 /// Enough for any sane page; stops a runaway loop in a theme from hanging the build.
 const RENDER_FUEL: u64 = 50_000_000;
 
@@ -115,13 +118,15 @@ impl Templates {
     }
 
     /// Renders `name` for organization `org` with `ctx`.
-    pub fn render(&self, org: &str, name: &str, ctx: Value) -> Result<String, Diagnostic> {
+    pub fn render(&self, org: &str, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
         let overrides = self.overrides.get(org).cloned();
         let _scope = OrgScope::enter(org, overrides);
         let resolved = resolve_for_current_org(name);
+        let mut page = Vec::with_capacity(PAGE_CAPACITY);
         self.env
             .get_template(&resolved)
-            .and_then(|template| template.render(ctx))
+            .and_then(|template| template.render_captured_to(ctx, &mut page))
+            .map(|_| page)
             .map_err(|err| self.diagnostic(&err))
     }
 
