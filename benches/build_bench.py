@@ -9,6 +9,7 @@ locales de + en, 30 help articles per locale), then measures in the same run:
   floor   the time merely to create the same folders and files (benches/floor.rs, compiled
           with rustc -O): every file of the full build's dist/ (without dist/.portalgen), read
           into memory first, then only mkdir + write timed, with 2 threads and with 1
+  check   `portalgen check`: load and render everything, write nothing (where the time goes)
   hugo    Hugo (Debian package `hugo`) on equivalent markdown pages, side by side with a
           portalgen build of the same number of help article pages (default ~20,000), and,
           with enough RAM, at the full size too; plus Hugo's second run (does it rewrite?)
@@ -19,14 +20,16 @@ and prints the figures with the ratios against the targets:
 A machine-readable summary goes to benches/results/latest.json (git-ignored).
 
 Usage (from anywhere):
-  python3 benches/build_bench.py                    # full size, 3 repetitions
-  python3 benches/build_bench.py --orgs 10 --repeat 1   # smoke run, seconds
+  python3 benches/build_bench.py                    # the working tree, full size, 3 rounds
+  python3 benches/build_bench.py --rev HEAD         # a commit, archived and built in the work folder
+  python3 benches/build_bench.py --orgs 10 --repeat 1 --settle 0   # smoke run, seconds
   python3 benches/build_bench.py --help
 
 Every timed step starts after `sync`, so writeback of the previous step's output does not land
-in the next one. Repetitions are interleaved (floor, full, no-op, floor -t1 per round) so noise
-from other processes hits all of them alike; medians and minima are reported, and "other CPU"
-shows how much CPU time the rest of the machine used during each step.
+in the next one. Rounds are interleaved (full, no-op, floor -t2, floor -t1, check) so noise from
+other processes hits all of them alike; medians and minima are reported, and "other CPU" shows
+how much CPU time the rest of the machine used during each step. Nothing is deleted between
+timed steps, and on ext4 without a journal the run first waits 370 s: see settle().
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pathlib import Path
 
 BENCHES = Path(__file__).resolve().parent
 REPO = BENCHES.parent
+SOURCE = REPO  # where themes/ and help/ come from: this checkout, or an archived --rev
 TIME = "/usr/bin/time"
 
 TARGETS = {
@@ -74,6 +78,37 @@ def run(cmd, **kw) -> subprocess.CompletedProcess:
 def rmtree(path: Path) -> None:
     if path.exists():
         shutil.rmtree(path)
+
+
+TRASH: Path | None = None  # set by main(): <workdir>/trash
+FLOOR_COPIES: list = []  # trees the floor wrote, now in the trash
+
+
+def discard(path: Path) -> Path | None:
+    """Moves a used tree out of the way without deleting it (see settle()); returns where to."""
+    if not path.exists():
+        return None
+    TRASH.mkdir(parents=True, exist_ok=True)
+    dest = TRASH / f"{len(list(TRASH.iterdir())):03d}-{path.name}"
+    path.rename(dest)
+    return dest
+
+
+def settle(seconds: float) -> None:
+    """sync, then wait until files deleted before now no longer slow down creating new ones.
+
+    On ext4 without a journal (fs/ext4/ialloc.c: find_inode_bit, recently_deleted), every new
+    inode allocation skips, one by one, the free inodes of its block group that were deleted less
+    than 60 s ago, or 360 s when their inode table block is dirty, which it is again as soon as
+    new inodes are written next to them: creating 80,000 files within minutes of deleting 80,000
+    costs several times the normal kernel time. So the benchmark deletes nothing between timed
+    steps (used trees are renamed into trash/ and removed at the end) and waits once after setup.
+    Deletes by other processes on the same file system still count; "other CPU" shows some of
+    that, and rerunning right after a previous run's cleanup is what the wait is for."""
+    os.sync()
+    if seconds > 0:
+        log(f"settling {seconds:.0f} s (sync done; lets recent deletes age out, see settle())")
+        time.sleep(seconds)
 
 
 def cpu_busy_seconds() -> float:
@@ -115,6 +150,8 @@ def timed(cmd, cwd=None) -> dict:
         "wall_s": round(wall, 4),
         "peak_rss_mb": round(int(rss_kb) / 1024, 1),
         "cpu_s": round(own_cpu, 2),
+        "user_s": float(user),
+        "sys_s": float(system),
         "other_cpu_s": round(max(0.0, busy - own_cpu), 2),
         "stdout": proc.stdout,
         "stderr": proc.stderr,
@@ -135,6 +172,17 @@ def fmt(v, digits=2):
 
 # --------------------------------------------------------------------------------------------
 # the machine
+
+
+def ext4_without_journal(device, fstype) -> bool:
+    """ext4 lists a mounted file system's journal under /proc/fs/jbd2/<dev>-8."""
+    if fstype != "ext4" or not device:
+        return False
+    name = os.path.basename(device)
+    try:
+        return not any(j.startswith(name + "-") for j in os.listdir("/proc/fs/jbd2"))
+    except OSError:
+        return False
 
 
 def machine_info(workdir: Path) -> dict:
@@ -169,7 +217,13 @@ def machine_info(workdir: Path) -> dict:
         "rustc": first(["rustc", "--version"]),
         "hugo": first(["hugo", "version"]) if shutil.which("hugo") else None,
         "zola": first(["zola", "--version"]) if shutil.which("zola") else None,
+        "ext4_without_journal": ext4_without_journal(source, fstype),
         "loadavg_at_start": loadavg(),
+        "portalgen_commit": first(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "portalgen_uncommitted_files": len(
+            (first(["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "Cargo.toml",
+                    "themes"]) or "").splitlines()
+        ),
     }
 
 
@@ -497,7 +551,7 @@ def make_article(locale: str, sources: list, entry: dict, plan: list) -> str:
 def load_sources() -> dict:
     out = {}
     for locale in ("de", "en"):
-        files = sorted((REPO / "help" / locale).rglob("*.md"), key=lambda p: p.stem)
+        files = sorted((SOURCE / "help" / locale).rglob("*.md"), key=lambda p: p.stem)
         out[locale] = [Source(p, i) for i, p in enumerate(files)]
     ids = {loc: [s.id for s in srcs] for loc, srcs in out.items()}
     if ids["de"] != ids["en"]:
@@ -523,7 +577,7 @@ def generate_help(dest: Path, articles: int) -> tuple[list, dict]:
 
 def generate_workspace(dest: Path, orgs: int, articles: int) -> dict:
     rmtree(dest)
-    shutil.copytree(REPO / "themes", dest / "themes")
+    shutil.copytree(SOURCE / "themes", dest / "themes")
     records = [org_record(i) for i in range(orgs)]
     tenants = dest / "tenants"
     for o in records:
@@ -548,6 +602,14 @@ def generate_workspace(dest: Path, orgs: int, articles: int) -> dict:
 
 
 SUMMARY = re.compile(r"built (\d+) slug\(s\).*?: (\d+) files written, (\d+) unchanged")
+
+
+def portalgen_check(binary: Path, ws: Path) -> dict:
+    """`portalgen check`: loads, validates and renders every bundle in memory, writes nothing."""
+    r = timed([binary, "check"], cwd=ws)
+    r["summary"] = r["stdout"].strip().splitlines()[-1] if r["stdout"].strip() else ""
+    del r["stdout"], r["stderr"]
+    return r
 
 
 def portalgen_build(binary: Path, ws: Path, out: Path, jobs: int | None = None) -> dict:
@@ -593,14 +655,14 @@ def list_output(out: Path) -> dict:
 def run_floor(floor_bin: Path, list_file: Path, src: Path, dest: Path, threads: int) -> dict:
     """Runs the floor program; `seconds` is its timed mkdir+write phase. `process_*` describe the
     whole process (reading every file first included), `other_cpu_s` the rest of the machine."""
-    rmtree(dest)
+    discard(dest)
     r = timed([floor_bin, list_file, src, dest, threads])
     result = json.loads(r["stdout"])
     result.update(
         process_wall_s=r["wall_s"], process_cpu_s=r["cpu_s"], process_peak_rss_mb=r["peak_rss_mb"],
         other_cpu_s=r["other_cpu_s"],
     )
-    rmtree(dest)
+    FLOOR_COPIES.append(discard(dest))
     return result
 
 
@@ -639,7 +701,7 @@ def generate_hugo_site(dest: Path, ws_info: dict, slugs_wanted: int, layout_page
     """content/<slug>/<locale>/<id>.md for the first `slugs_wanted` plan slugs: the same help
     articles with each plan's placeholder values filled in, one page per portalgen help article
     page. Returns the number of content pages."""
-    rmtree(dest)
+    discard(dest)
     (dest / "layouts" / "_default").mkdir(parents=True)
     (dest / "config.toml").write_text(
         'baseURL = "https://bench.example/"\n'
@@ -678,9 +740,9 @@ def generate_hugo_site(dest: Path, ws_info: dict, slugs_wanted: int, layout_page
 
 def hugo_build(site: Path, public: Path, fresh: bool) -> dict:
     if fresh:
-        rmtree(public)
-        rmtree(site / "resources")
-        rmtree(site / ".hugo-cache")
+        discard(public)
+        discard(site / "resources")
+        discard(site / ".hugo-cache")
     started_ns = time.time_ns()
     r = timed(
         ["hugo", "--quiet", "--source", site, "--destination", public,
@@ -703,6 +765,35 @@ def hugo_build(site: Path, public: Path, fresh: bool) -> dict:
 # main
 
 
+def build_rev(rev: str, workdir: Path, target_dir: Path) -> tuple[Path, str]:
+    """Archives commit `rev` of this repository into the work folder and builds it there."""
+    global SOURCE
+    commit = run(["git", "-C", REPO, "rev-parse", "--verify", f"{rev}^{{commit}}"],
+                 capture_output=True).stdout.strip()
+    src = workdir / f"src-{commit[:10]}"
+    src.mkdir()
+    log(f"git archive {commit[:10]} into {src}")
+    archive = subprocess.Popen(["git", "-C", str(REPO), "archive", commit], stdout=subprocess.PIPE)
+    run(["tar", "-x", "-C", src], stdin=archive.stdout)
+    if archive.wait():
+        raise SystemExit(f"git archive {commit} failed")
+    # Archived files carry the commit's time; make them newer than the seeded artifacts below so
+    # cargo rebuilds portalgen itself (and only that).
+    now = time.time()
+    for root, _, names in os.walk(src):
+        for name in names:
+            os.utime(os.path.join(root, name), (now, now))
+    target = workdir / "target"
+    if (target_dir / "release").is_dir():
+        log("seeding the build with target/release (compiled dependencies)")
+        shutil.copytree(target_dir / "release", target / "release", symlinks=True)
+    log(f"cargo build --release (in {src})")
+    run(["cargo", "build", "--release", "--quiet"], cwd=src,
+        env={**os.environ, "CARGO_TARGET_DIR": str(target)})
+    SOURCE = src
+    return target / "release" / "portalgen", commit
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -721,11 +812,26 @@ def main() -> int:
                     help="also run Hugo at the full size (auto: when RAM >= 16 GB)")
     ap.add_argument("--no-hugo", action="store_true", help="skip Hugo entirely")
     ap.add_argument("--no-jobs1", action="store_true", help="skip the single-thread (-j1) full build")
+    ap.add_argument("--after-delete", action="store_true",
+                    help="also time a full build and the floor each right after rm -rf of a tree "
+                         "of the same size (the everyday `rm -rf dist && portalgen build`); adds "
+                         "two settle periods")
+    ap.add_argument("--settle", type=float, default=None,
+                    help="seconds to wait (after sync) before measuring, so earlier deletes are "
+                         "out of ext4's recently-deleted-inode window (default: 370 on ext4 "
+                         "without a journal, else 5; 0 for smoke runs); env BENCH_SETTLE")
     ap.add_argument("--workdir", type=Path, default=None,
-                    help="where to generate (default: a temporary folder, removed at the end)")
+                    help="where to generate (default: a temporary folder); removed at the end "
+                         "unless --keep")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--no-cargo-build", action="store_true",
                     help="use the existing target/release/portalgen")
+    ap.add_argument("--binary", type=Path, default=None,
+                    help="benchmark this portalgen executable instead (implies --no-cargo-build; "
+                         "themes/ and help/ still come from this checkout)")
+    ap.add_argument("--rev", default=None,
+                    help="benchmark a commit instead of the working tree: `git archive` it into "
+                         "the work folder and build it there (themes/ and help/ from it too)")
     ap.add_argument("--results", type=Path, default=BENCHES / "results" / "latest.json")
     args = ap.parse_args()
 
@@ -733,9 +839,17 @@ def main() -> int:
         raise SystemExit(f"{TIME} is needed (Debian package `time`)")
 
     # 1. Tools.
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="portalgen-bench-"))).resolve()
+    if args.workdir and workdir.exists() and any(workdir.iterdir()):
+        log(f"clearing {workdir}")
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    binary = target_dir / "release" / "portalgen"
-    if not args.no_cargo_build:
+    binary = (args.binary or target_dir / "release" / "portalgen").resolve()
+    commit = None
+    if args.rev:
+        binary, commit = build_rev(args.rev, workdir, target_dir)
+    elif not args.no_cargo_build and not args.binary:
         log("cargo build --release")
         run(["cargo", "build", "--release", "--quiet"], cwd=REPO)
     if not binary.exists():
@@ -755,10 +869,17 @@ def main() -> int:
     else:
         log(f"zola found at {zola}, but this benchmark has no Zola site generator yet: skipped")
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="portalgen-bench-"))
-    workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    global TRASH
+    TRASH = workdir / "trash"
     machine = machine_info(workdir)
+    if commit:
+        machine["portalgen_commit"] = f"{commit[:7]} (--rev {args.rev})"
+        machine["portalgen_uncommitted_files"] = 0
+    elif args.binary:
+        machine["portalgen_commit"] = f"{binary} (--binary); themes/help of {machine['portalgen_commit']}"
+    if args.settle is None:
+        env = os.environ.get("BENCH_SETTLE")
+        args.settle = float(env) if env else (370.0 if machine["ext4_without_journal"] else 5.0)
     floor_bin = workdir / "floor"
     log("rustc -O benches/floor.rs")
     run(["rustc", "-O", "--edition", "2021", BENCHES / "floor.rs", "-o", floor_bin])
@@ -766,26 +887,41 @@ def main() -> int:
     results = {
         "command": "python3 benches/build_bench.py " + " ".join(sys.argv[1:]),
         "machine": machine,
-        "config": {"orgs": args.orgs, "articles": args.articles, "repeat": args.repeat},
+        "config": {"orgs": args.orgs, "articles": args.articles, "repeat": args.repeat,
+                   "binary": str(binary),
+                   "settle_s": args.settle},
         "targets": TARGETS,
         "zola": "not on PATH, skipped" if not zola else "on PATH, no site generator: skipped",
     }
 
     try:
-        # 2. The workspace.
+        # 2. The workspaces (the side-by-side one too, so nothing is generated between steps).
         log(f"generating {args.orgs} orgs x 2 plans, 2 locales x {args.articles} articles")
         ws = generate_workspace(workdir / "ws", args.orgs, args.articles)
         results["workspace"] = {"slugs": ws["slugs"], "article_words": ws["article_words"]}
         log(f"workspace: {ws['slugs']} slugs, article words {ws['article_words']}")
+        cmp_ws = None
+        if have_hugo:
+            per_slug = 2 * args.articles
+            cmp_slugs = args.compare_slugs or max(1, min(ws["slugs"], round(20000 / per_slug)))
+            cmp_orgs = (min(cmp_slugs, ws["slugs"]) + 1) // 2
+            cmp_slugs = min(cmp_orgs * 2, ws["slugs"])
+            if cmp_orgs == args.orgs:
+                cmp_ws = ws
+            else:
+                log(f"side by side: workspace of {cmp_orgs} orgs = {cmp_slugs} slugs")
+                cmp_ws = generate_workspace(workdir / "ws-cmp", cmp_orgs, args.articles)
+        settle(args.settle)
+
         dist = workdir / "dist"
-        floor_dest = workdir / "floor-out"
         list_file = workdir / "files.txt"
 
-        # 3. Full build, no-op, floor: interleaved repetitions.
-        full, noop, floor2, floor1 = [], [], [], []
+        # 3. Full build, no-op, floor: interleaved repetitions. Nothing is deleted between the
+        # steps (used trees are renamed into trash/), see settle().
+        full, noop, floor2, floor1, check = [], [], [], [], []
         output = None
         for rep in range(args.repeat):
-            rmtree(dist)
+            discard(dist)
             log(f"round {rep + 1}/{args.repeat}: full build")
             r = portalgen_build(binary, ws["path"], dist)
             full.append(r)
@@ -801,62 +937,51 @@ def main() -> int:
                 raise SystemExit(f"the no-op rebuild wrote files: {r['summary']}")
             noop.append(r)
             log(f"  no-op {r['wall_s']:.3f} s, {r['peak_rss_mb']} MB: {r['summary']}")
-            f2 = run_floor(floor_bin, list_file, dist, floor_dest, 2)
+            f2 = run_floor(floor_bin, list_file, dist, workdir / "floor-out", 2)
             floor2.append(f2)
-            f1 = run_floor(floor_bin, list_file, dist, floor_dest, 1)
+            f1 = run_floor(floor_bin, list_file, dist, workdir / "floor-out", 1)
             floor1.append(f1)
             log(f"  floor {f2['seconds']:.2f} s ({f2['files_per_s']:,.0f} files/s) with 2 threads, "
                 f"{f1['seconds']:.2f} s ({f1['files_per_s']:,.0f} files/s) with 1; other cpu "
                 f"{f2['other_cpu_s']} s, {f1['other_cpu_s']} s")
+            c = portalgen_check(binary, ws["path"])
+            check.append(c)
+            log(f"  check (render everything, write nothing) {c['wall_s']:.2f} s, cpu {c['cpu_s']} s, "
+                f"{c['peak_rss_mb']} MB: {c['summary']}")
         jobs1 = None
         if not args.no_jobs1:
-            rmtree(dist)
+            discard(dist)
             log("full build with --jobs 1")
             jobs1 = portalgen_build(binary, ws["path"], dist, jobs=1)
-            log(f"  {jobs1['wall_s']:.2f} s, {jobs1['peak_rss_mb']} MB")
-        rmtree(dist)
+            log(f"  {jobs1['wall_s']:.2f} s, {jobs1['peak_rss_mb']} MB, cpu {jobs1['cpu_s']} s")
         del output["files"]
-        results["portalgen"] = {
-            "output": output,
-            "full": full,
-            "noop": noop,
-            "full_jobs1": jobs1,
-        }
+        results["portalgen"] = {"output": output, "full": full, "noop": noop, "full_jobs1": jobs1,
+                                "check": check}
         results["floor"] = {"threads2": floor2, "threads1": floor1}
 
         # 4. Hugo.
         hugo = {}
         if have_hugo:
-            per_slug = 2 * args.articles
-            cmp_slugs = args.compare_slugs or max(1, min(ws["slugs"], round(20000 / per_slug)))
-            cmp_slugs = min(cmp_slugs, ws["slugs"])
-            cmp_orgs = (cmp_slugs + 1) // 2
-            cmp_slugs = min(cmp_orgs * 2, ws["slugs"])
-            if cmp_orgs == args.orgs:
-                cmp_ws = ws
-            else:
-                log(f"side by side: workspace of {cmp_orgs} orgs = {cmp_slugs} slugs")
-                cmp_ws = generate_workspace(workdir / "ws-cmp", cmp_orgs, args.articles)
-            # A portalgen page gives Hugo's layout its frame.
             cmp_dist = workdir / "dist-cmp"
-            pg_cmp = []
-            for rep in range(args.repeat):
-                rmtree(cmp_dist)
-                pg_cmp.append(portalgen_build(binary, cmp_ws["path"], cmp_dist))
-                log(f"  portalgen {cmp_slugs} slugs: {pg_cmp[-1]['wall_s']:.2f} s, {pg_cmp[-1]['peak_rss_mb']} MB")
-            cmp_out = list_output(cmp_dist)
-            del cmp_out["files"]
-            first = cmp_ws["orgs"][0]["plans"][0][0]
-            page = (cmp_dist / first / "help" / "en" / cmp_ws["articles"][0]["id"] / "index.html").read_text()
-            rmtree(cmp_dist)
             site = workdir / "hugo-site"
             public = workdir / "hugo-public"
-            pages = generate_hugo_site(site, cmp_ws, cmp_slugs, page)
-            log(f"hugo site: {pages} content pages")
-            hugo_runs = []
+            page = None
+            pg_cmp, hugo_runs = [], []
             for rep in range(args.repeat):
+                discard(cmp_dist)
+                pg_cmp.append(portalgen_build(binary, cmp_ws["path"], cmp_dist))
+                log(f"  portalgen {cmp_slugs} slugs: {pg_cmp[-1]['wall_s']:.2f} s, {pg_cmp[-1]['peak_rss_mb']} MB")
+                if page is None:
+                    # A portalgen page gives Hugo's layout its frame.
+                    first = cmp_ws["orgs"][0]["plans"][0][0]
+                    page = (cmp_dist / first / "help" / "en" / cmp_ws["articles"][0]["id"]
+                            / "index.html").read_text()
+                    pages = generate_hugo_site(site, cmp_ws, cmp_slugs, page)
+                    log(f"hugo site: {pages} content pages")
                 hugo_runs.append(hugo_build(site, public, fresh=True))
                 log(f"  hugo {pages} pages: {hugo_runs[-1]['wall_s']:.2f} s, {hugo_runs[-1]['peak_rss_mb']} MB")
+            cmp_out = list_output(cmp_dist)
+            del cmp_out["files"]
             second = hugo_build(site, public, fresh=False)
             log(f"  hugo second run: {second['wall_s']:.2f} s, rewrote {second['html_rewritten']} of {second['html_pages']} pages")
             sample = next(public.rglob("index.html"))
@@ -866,11 +991,11 @@ def main() -> int:
                 "hugo": {"content_pages": pages, "runs": hugo_runs, "second_run": second,
                          "sample_page_bytes": sample.stat().st_size},
             }
-            rmtree(public)
             full_size = args.hugo_full == "yes" or (
                 args.hugo_full == "auto" and machine["ram_gb"] >= 16 and cmp_slugs < ws["slugs"]
             )
             if full_size:
+                site = workdir / "hugo-site-full"
                 pages = generate_hugo_site(site, ws, ws["slugs"], page)
                 log(f"hugo at full size: {pages} content pages (one run)")
                 r = hugo_build(site, public, fresh=True)
@@ -879,11 +1004,32 @@ def main() -> int:
                 log(f"  hugo second run: {second_full['wall_s']:.2f} s, rewrote "
                     f"{second_full['html_rewritten']} of {second_full['html_pages']} pages")
                 hugo["full_size"] = {"content_pages": pages, "run": r, "second_run": second_full}
-                rmtree(public)
-            rmtree(site)
         results["hugo"] = hugo or None
+
+        # 5. The everyday `rm -rf dist && portalgen build`: on ext4 without a journal, inodes
+        # freed in the last 60 s (360 s while their inode table block is dirty) are skipped one
+        # by one by every new allocation, so creating files right after deleting many is slow.
+        if args.after_delete:
+            after = {}
+            settle(args.settle)
+            log("after rm -rf: full build right after deleting the previous full output")
+            t0 = time.perf_counter()
+            shutil.rmtree(dist)
+            after["rm_s"] = round(time.perf_counter() - t0, 2)
+            after["full"] = portalgen_build(binary, ws["path"], dist)
+            log(f"  rm {after['rm_s']} s, then {after['full']['wall_s']:.2f} s, cpu {after['full']['cpu_s']} s")
+            settle(args.settle)
+            log("after rm -rf: floor (2 threads) right after deleting an earlier copy of the same size")
+            t0 = time.perf_counter()
+            shutil.rmtree(FLOOR_COPIES.pop())
+            after["floor_rm_s"] = round(time.perf_counter() - t0, 2)
+            after["floor2"] = run_floor(floor_bin, list_file, dist, workdir / "floor-out", 2)
+            log(f"  rm {after['floor_rm_s']} s, then {after['floor2']['seconds']:.2f} s "
+                f"({after['floor2']['files_per_s']:,.0f} files/s)")
+            results["after_delete"] = after
     finally:
-        if not args.keep and args.workdir is None:
+        if not args.keep:
+            log("removing the work folder")
             shutil.rmtree(workdir, ignore_errors=True)
 
     machine["loadavg_at_end"] = loadavg()
@@ -928,6 +1074,16 @@ def summarize(results: dict) -> None:
         "full_files_per_s": round(out["count"] / med(full_t)),
         "full_pages_per_s": round(html_pages / med(full_t)),
     }
+    s["check_s_median"] = med([r["wall_s"] for r in pg["check"]])
+    s["cpu_breakdown"] = {
+        "full_user_s": med([r["user_s"] for r in pg["full"]]),
+        "full_sys_s": med([r["sys_s"] for r in pg["full"]]),
+        "check_user_s": med([r["user_s"] for r in pg["check"]]),
+        "check_sys_s": med([r["sys_s"] for r in pg["check"]]),
+        "floor2_user_s": med([r.get("user_s") for r in results["floor"]["threads2"]]),
+        "floor2_sys_s": med([r.get("sys_s") for r in results["floor"]["threads2"]]),
+        "floor1_sys_s": med([r.get("sys_s") for r in results["floor"]["threads1"]]),
+    }
     s["full_over_floor"] = round(s["full_s_median"] / s["floor2_s_median"], 2)
     s["full_over_floor_best"] = round(s["full_s_min"] / s["floor2_s_min"], 2)
     checks = {
@@ -969,6 +1125,12 @@ def summarize(results: dict) -> None:
         s["full_speedup_vs_hugo_help_only"] = round(
             (s["help_article_pages"] / s["full_s_median"]) / s["hugo_full_pages_per_s"], 2
         )
+    ad = results.get("after_delete")
+    if ad:
+        s["after_rm_full_s"] = ad["full"]["wall_s"]
+        s["after_rm_full_cpu_s"] = ad["full"]["cpu_s"]
+        s["after_rm_floor2_s"] = ad["floor2"]["seconds"]
+        s["after_rm_full_over_floor"] = round(ad["full"]["wall_s"] / ad["floor2"]["seconds"], 2)
     results["summary"] = s
     results["checks"] = checks
 
@@ -978,6 +1140,9 @@ def summarize(results: dict) -> None:
     print(f"machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram_gb']} GB RAM, "
           f"{m['workdir_fs']} on {m['workdir_device']}, {m['rustc']}")
     print(f"         {m['hugo'] or 'hugo: not available'}; zola: {results['zola']}")
+    print(f"         ext4 without journal: {'yes' if m['ext4_without_journal'] else 'no'} "
+          f"(settled {results['config']['settle_s']:.0f} s before measuring); "
+          f"portalgen {m['portalgen_commit']}, {m['portalgen_uncommitted_files']} uncommitted file(s) in src/ themes/")
     print(f"         load average {m['loadavg_at_start']} at start, {m['loadavg_at_end']} at end")
     print(f"workspace: {s['slugs']} slugs × 2 locales × {results['config']['articles']} articles "
           f"(article words {results['workspace']['article_words']})")
@@ -987,11 +1152,13 @@ def summarize(results: dict) -> None:
     print()
     rows = [
         ("step", f"median of {n} (s)", "min (s)", "peak RSS (MB)", "files/s or pages/s"),
-        ("full build (-j2)", fmt(s["full_s_median"]), fmt(s["full_s_min"]), fmt(s["peak_rss_mb_full_max"], 0),
+        ("full build (default jobs)", fmt(s["full_s_median"]), fmt(s["full_s_min"]), fmt(s["peak_rss_mb_full_max"], 0),
          f"{s['full_files_per_s']:,} files/s, {s['full_pages_per_s']:,} pages/s"),
-        ("full build (-j1)", fmt(s["full_jobs1_s"]), "", "", ""),
+        ("full build (--jobs 1, 1 run)", fmt(s["full_jobs1_s"]), "", "", ""),
         ("no-op rebuild", fmt(s["noop_s_median"], 3), fmt(min(noop_t), 3), fmt(s["peak_rss_mb_noop_max"], 0),
          "0 files written"),
+        ("check: render all, write nothing", fmt(s["check_s_median"]), fmt(min(r["wall_s"] for r in pg["check"])),
+         fmt(max(r["peak_rss_mb"] for r in pg["check"]), 0), ""),
         ("floor: mkdir+write, 2 threads", fmt(s["floor2_s_median"]), fmt(s["floor2_s_min"]), "",
          f"{s['floor2_files_per_s']:,} files/s"),
         ("floor: mkdir+write, 1 thread", fmt(s["floor1_s_median"]), fmt(min(f1)), "",
@@ -1015,6 +1182,13 @@ def summarize(results: dict) -> None:
             ("  hugo second run (unchanged)", fmt(s["hugo_full_second_s"]), "", "",
              f"rewrote {s['hugo_full_second_rewrote']} pages"),
         ]
+    if "after_rm_full_s" in s:
+        rows += [
+            ("after rm -rf: full build (1 run)", fmt(s["after_rm_full_s"]), "", "",
+             f"{round(s['files'] / s['after_rm_full_s']):,} files/s, cpu {s['after_rm_full_cpu_s']} s"),
+            ("after rm -rf: floor, 2 threads", fmt(s["after_rm_floor2_s"]), "", "",
+             f"{round(s['files'] / s['after_rm_floor2_s']):,} files/s"),
+        ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     for i, r in enumerate(rows):
         print("  ".join(str(c).ljust(widths[j]) for j, c in enumerate(r)).rstrip())
@@ -1037,7 +1211,15 @@ def summarize(results: dict) -> None:
           f"{TARGETS['noop_s_max']} s   {'PASS' if checks['noop_under_1s'] else 'MISS'}")
     print(f"  peak RSS                         {max(s['peak_rss_mb_full_max'], s['peak_rss_mb_noop_max']):.0f} MB"
           f"   target < {TARGETS['peak_rss_mb_max']:.0f} MB   {'PASS' if checks['peak_rss_under_500mb'] else 'MISS'}")
+    if "after_rm_full_over_floor" in s:
+        print(f"  (after rm -rf of the previous output: full / floor {s['after_rm_full_over_floor']:.2f}; not the target)")
     print(f"  zola: {results['zola']}")
+    cb = s["cpu_breakdown"]
+    print()
+    print("where the CPU time goes (medians, CPU seconds over both cores):")
+    print(f"  full build  user {cb['full_user_s']:.2f}  sys {cb['full_sys_s']:.2f}")
+    print(f"  check       user {cb['check_user_s']:.2f}  sys {cb['check_sys_s']:.2f}   (load + render + hash, no writes)")
+    print(f"  floor -t2   user {cb['floor2_user_s']:.2f}  sys {cb['floor2_sys_s']:.2f}   (mkdir + write only)")
     print(f"  other processes used {s['full_other_cpu_s_median']} CPU-s during the median full build "
           f"(portalgen itself: {s['full_cpu_s_median']} CPU-s)")
     print()

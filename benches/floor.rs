@@ -13,7 +13,8 @@
 //! with `create_dir_all` and a set of folders already made) and writes each file with `fs::write`.
 //! No fsync, no rename: just mkdir + create + write + close. `<dest-root>` must not exist yet.
 //!
-//! Prints one JSON object: files, dirs, bytes, threads, seconds, files_per_s.
+//! Prints one JSON object: files, dirs (parent folders), bytes, threads, seconds, files_per_s,
+//! and user_s / sys_s: the CPU time of the timed phase.
 
 use std::collections::HashSet;
 use std::fs;
@@ -48,6 +49,7 @@ fn main() {
 
     // Timed: mkdir + write.
     let chunk = files.len().div_ceil(threads).max(1);
+    let cpu_before = cpu_times();
     let started = Instant::now();
     let dirs: usize = std::thread::scope(|scope| {
         let workers: Vec<_> = files
@@ -60,16 +62,55 @@ fn main() {
             .sum()
     });
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_after = cpu_times();
 
     println!(
-        "{{\"files\": {}, \"dirs\": {}, \"bytes\": {}, \"threads\": {}, \"seconds\": {:.6}, \"files_per_s\": {:.1}}}",
+        "{{\"files\": {}, \"dirs\": {}, \"bytes\": {}, \"threads\": {}, \"seconds\": {:.6}, \"files_per_s\": {:.1}, \"user_s\": {:.3}, \"sys_s\": {:.3}}}",
         files.len(),
         dirs,
         bytes,
         threads,
         seconds,
-        files.len() as f64 / seconds
+        files.len() as f64 / seconds,
+        cpu_after.0 - cpu_before.0,
+        cpu_after.1 - cpu_before.1,
     );
+}
+
+/// User and system CPU seconds of this process (all threads) so far, from getrusage(2).
+#[cfg(target_os = "linux")]
+fn cpu_times() -> (f64, f64) {
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Timeval {
+        sec: i64,
+        usec: i64,
+    }
+    #[repr(C)]
+    struct Rusage {
+        utime: Timeval,
+        stime: Timeval,
+        rest: [i64; 14],
+    }
+    unsafe extern "C" {
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+    }
+    let mut usage = Rusage {
+        utime: Timeval { sec: 0, usec: 0 },
+        stime: Timeval { sec: 0, usec: 0 },
+        rest: [0; 14],
+    };
+    // RUSAGE_SELF = 0: every thread of the process.
+    if unsafe { getrusage(0, &mut usage) } != 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let secs = |t: Timeval| t.sec as f64 + t.usec as f64 / 1e6;
+    (secs(usage.utime), secs(usage.stime))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_times() -> (f64, f64) {
+    (f64::NAN, f64::NAN)
 }
 
 /// Writes `files`; returns how many parent folders this thread created (or found).
