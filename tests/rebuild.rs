@@ -384,7 +384,7 @@ fn broken_template_override_fails_only_its_organization() {
     assert_no_staging_leftovers(&ws);
 }
 
-/// A tenant file that fails validation keeps its previous bundle, and dist/index.json keeps
+/// A tenant file that cannot be parsed keeps its previous bundle, and dist/index.json keeps
 /// listing it (nothing is pruned, so the bundle is still deployed).
 #[test]
 fn unusable_tenant_file_keeps_its_bundle_and_index_entry() {
