@@ -64,6 +64,9 @@ pub enum Command {
     Build(BuildArgs),
     /// Load, validate and render everything, write nothing, and report every problem.
     Check(CheckArgs),
+    /// Build, serve the bundles at http://<slug>.localhost:<port>/ and rebuild on every edit,
+    /// reloading open pages (stylesheets swap in place; errors show in the page).
+    Watch(WatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,4 +91,30 @@ pub struct CheckArgs {
     /// Treat warnings (such as missing translations) as errors.
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch only this plan slug (repeatable).
+    #[arg(long = "tenant", value_name = "SLUG")]
+    pub tenants: Vec<String>,
+    /// Port of the dev server (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Address the dev server listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Open the index page in a browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Scan the folders for changes instead of relying on file-system events (Docker, WSL, NFS).
+    #[arg(long)]
+    pub poll: bool,
+    /// Origin of the edge API that `/api/*` is routed to in `_redirects`.
+    #[arg(
+        long,
+        default_value = "https://edge.customerportal.energy",
+        env = "PORTALGEN_EDGE_URL"
+    )]
+    pub edge_url: String,
 }

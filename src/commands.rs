@@ -3,9 +3,10 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::build::{self, BuildOptions, Mode};
-use crate::cli::{BuildArgs, CheckArgs, Format, GlobalOptions};
+use crate::build::{self, BuildOptions, Mode, Replace};
+use crate::cli::{BuildArgs, CheckArgs, Format, GlobalOptions, WatchArgs};
 use crate::report;
+use crate::watch::{self, WatchOptions};
 use crate::workspace::WorkspacePaths;
 
 /// Plans from which a progress bar is worth showing.
@@ -18,6 +19,7 @@ pub fn build(global: &GlobalOptions, args: BuildArgs) -> ExitCode {
         slugs: args.tenants,
         edge_url: args.edge_url,
         progress_from: progress_from(global),
+        replace: Replace::Whole,
     };
     let report = in_pool(global, || build::run(&paths(global), &options));
     let ok = !report.has_errors();
@@ -32,11 +34,36 @@ pub fn check(global: &GlobalOptions, args: CheckArgs) -> ExitCode {
         slugs: args.tenants,
         edge_url: String::new(),
         progress_from: progress_from(global),
+        replace: Replace::Whole,
     };
     let report = in_pool(global, || build::run(&paths(global), &options));
     let ok = !report.has_errors() && !(args.strict && !report.diagnostics.is_empty());
     report::print("check", &report, ok, global.format, global.quiet);
     exit_code(ok)
+}
+
+pub fn watch(global: &GlobalOptions, args: WatchArgs) -> ExitCode {
+    let options = WatchOptions {
+        build: BuildOptions {
+            mode: Mode::Build,
+            out: global.out.clone(),
+            slugs: args.tenants,
+            edge_url: args.edge_url,
+            progress_from: progress_from(global),
+            replace: Replace::ChangedFiles,
+        },
+        listen: std::net::SocketAddr::new(args.bind, args.port),
+        open: args.open,
+        poll: args.poll,
+        quiet: global.quiet,
+    };
+    match in_pool(global, || watch::run(paths(global), options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: portalgen watch cannot run: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn paths(global: &GlobalOptions) -> WorkspacePaths {

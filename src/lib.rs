@@ -2,6 +2,7 @@
 //! static bundle per plan slug from tenant configs, a theme and a help center.
 
 pub mod build;
+pub mod bundle_host;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -10,4 +11,5 @@ pub mod help;
 pub mod report;
 pub mod routes;
 pub mod theme;
+pub mod watch;
 pub mod workspace;

@@ -9,5 +9,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Build(args) => commands::build(&cli.global, args),
         Command::Check(args) => commands::check(&cli.global, args),
+        Command::Watch(args) => commands::watch(&cli.global, args),
     }
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::build::files::{ContentHash, combined_hash};
-use crate::config::{self, PlanConfig, TenantConfig};
+use crate::config::{self, LoadedTenants, PlanConfig, TenantConfig};
 use crate::diagnostics::Diagnostics;
 use crate::help::{self, ArticlesByLocale, HelpCenter};
-use crate::theme::{self, Theme};
+use crate::theme::{self, LoadedTheme, Theme};
 
 /// The input folders.
 #[derive(Debug, Clone)]
@@ -20,6 +20,19 @@ pub struct WorkspacePaths {
     pub tenants: PathBuf,
     pub themes: PathBuf,
     pub help: PathBuf,
+}
+
+/// Which inputs changed since a workspace was loaded: what `Workspace::reload` reads again.
+#[derive(Debug, Clone, Default)]
+pub struct Changed {
+    /// Some `tenants/*.yaml` was edited, added or removed.
+    pub tenant_files: bool,
+    /// Themes with an edited file.
+    pub themes: BTreeSet<String>,
+    /// The shared help center.
+    pub help: bool,
+    /// Organizations whose own folder (`tenants/<org>/`) changed.
+    pub orgs: BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -37,35 +50,107 @@ pub struct Workspace {
     /// Tenant files that could not be used at all: their slugs are unknown.
     pub failed_files: Vec<PathBuf>,
     pub diagnostics: Diagnostics,
+    /// What each part was loaded from, for reusing unchanged parts in `reload`.
+    parts: LoadedParts,
+}
+
+#[derive(Debug, Default)]
+struct LoadedParts {
+    tenants: LoadedTenants,
+    /// Theme name → the organizations it was loaded for, and the result.
+    themes: BTreeMap<String, (Vec<String>, LoadedTheme)>,
+    help_problems: Diagnostics,
+    orgs: BTreeMap<String, OrgState>,
+}
+
+/// What is loaded per organization beyond its config.
+#[derive(Debug, Clone)]
+struct OrgState {
+    source: String,
+    problems: Diagnostics,
+    own_help: Arc<HelpCenter>,
+    fingerprint: ContentHash,
 }
 
 impl Workspace {
-    pub fn load(paths: &WorkspacePaths) -> Workspace {
-        let loaded = config::load_tenants(&paths.tenants);
-        let mut diagnostics = loaded.diagnostics;
-        let tenants = loaded.tenants;
-        let mut failed_orgs = loaded.invalid_orgs;
+    /// Loads everything the plans `slugs` (all when empty) need.
+    pub fn load(paths: &WorkspacePaths, slugs: &[String]) -> Workspace {
+        Self::reload(paths, slugs, None, &Changed::default())
+    }
 
-        let theme_names: BTreeSet<&str> = tenants.iter().map(|t| t.config.theme.as_str()).collect();
+    /// Loads the workspace again after `changed`, reusing from `previous` every part whose inputs
+    /// did not change.
+    pub fn reload(
+        paths: &WorkspacePaths,
+        slugs: &[String],
+        previous: Option<&Workspace>,
+        changed: &Changed,
+    ) -> Workspace {
+        let prev = previous.map(|p| &p.parts);
+        let loaded = match prev {
+            Some(prev) if !changed.tenant_files => prev.tenants.clone(),
+            _ => config::load_tenants(&paths.tenants),
+        };
+        let mut diagnostics = loaded.diagnostics.clone();
+        let mut failed_orgs = BTreeSet::new();
+        let selected: Vec<&TenantConfig> = loaded
+            .tenants
+            .iter()
+            .filter(|t| slugs.is_empty() || t.config.plans.iter().any(|p| slugs.contains(&p.slug)))
+            .collect();
+        failed_orgs.extend(
+            selected
+                .iter()
+                .filter(|t| loaded.invalid_orgs.contains(&t.id))
+                .map(|t| t.id.clone()),
+        );
+
+        let theme_names: BTreeSet<&str> =
+            selected.iter().map(|t| t.config.theme.as_str()).collect();
         let mut themes = BTreeMap::new();
+        let mut loaded_themes = BTreeMap::new();
+        let mut reloaded_themes = BTreeSet::new();
         for name in theme_names {
-            let users: Vec<&TenantConfig> =
-                tenants.iter().filter(|t| t.config.theme == name).collect();
-            let loaded = theme::load_theme(&paths.themes, name, &users);
-            diagnostics.extend(loaded.diagnostics);
-            failed_orgs.extend(loaded.failed_orgs);
-            match loaded.theme {
-                Some(theme) => {
-                    themes.insert(name.to_owned(), theme);
+            let users: Vec<&TenantConfig> = selected
+                .iter()
+                .copied()
+                .filter(|t| t.config.theme == name)
+                .collect();
+            let user_ids: Vec<String> = users.iter().map(|t| t.id.clone()).collect();
+            let before = prev.and_then(|p| p.themes.get(name));
+            let result = match before {
+                Some((ids, theme))
+                    if *ids == user_ids
+                        && !changed.themes.contains(name)
+                        && !user_ids.iter().any(|id| changed.orgs.contains(id)) =>
+                {
+                    theme.clone()
                 }
-                None => failed_orgs.extend(users.iter().map(|t| t.id.clone())),
+                _ => {
+                    reloaded_themes.insert(name.to_owned());
+                    theme::load_theme(&paths.themes, name, &users, before.map(|(_, t)| t))
+                }
+            };
+            diagnostics.extend(result.diagnostics.iter().cloned());
+            failed_orgs.extend(result.failed_orgs.iter().cloned());
+            match &result.theme {
+                Some(theme) => {
+                    themes.insert(name.to_owned(), theme.clone());
+                }
+                None => failed_orgs.extend(user_ids.iter().cloned()),
             }
+            loaded_themes.insert(name.to_owned(), (user_ids, result));
         }
 
-        let (help, help_problems) = help::load_articles(&paths.help);
+        let (help, help_problems) = match previous {
+            Some(previous) if !changed.help => {
+                (previous.help.clone(), previous.parts.help_problems.clone())
+            }
+            _ => help::load_articles(&paths.help, previous.map(|p| &p.help)),
+        };
         let help_ok = !help_problems.has_errors();
-        diagnostics.extend(help_problems);
-        let used_locales: BTreeSet<String> = tenants
+        diagnostics.extend(help_problems.iter().cloned());
+        let used_locales: BTreeSet<String> = selected
             .iter()
             .flat_map(|t| t.config.locales.available.iter().cloned())
             .collect();
@@ -76,46 +161,51 @@ impl Workspace {
             None,
         ));
 
-        let per_org: Vec<(Diagnostics, Arc<ArticlesByLocale>, ContentHash)> = tenants
+        let org_states: Vec<OrgState> = selected
             .par_iter()
             .map(|tenant| {
-                let mut problems = themes
-                    .get(&tenant.config.theme)
-                    .map(|t| t.check_tenant(tenant))
-                    .unwrap_or_default();
-                let (own, own_problems) = help::load_articles(&tenant.own_dir.join("help"));
-                problems.extend(own_problems.into_iter().map(|d| d.tenant(&tenant.id)));
-                let locales: BTreeSet<String> =
-                    tenant.config.locales.available.iter().cloned().collect();
-                problems.extend(help::missing_translations(
-                    &own.articles,
-                    Some(&help.articles),
-                    &locales,
-                    Some(&tenant.id),
-                ));
-                (problems, Arc::new(own.articles), org_fingerprint(tenant))
+                let before = prev.and_then(|p| p.orgs.get(&tenant.id));
+                match before {
+                    Some(state)
+                        if state.source == tenant.source
+                            && !changed.orgs.contains(&tenant.id)
+                            && !changed.help
+                            && !reloaded_themes.contains(&tenant.config.theme) =>
+                    {
+                        state.clone()
+                    }
+                    _ => org_state(tenant, &themes, &help, before),
+                }
             })
             .collect();
         let mut own_help = BTreeMap::new();
         let mut org_fingerprints = BTreeMap::new();
-        for (tenant, (problems, own, fingerprint)) in tenants.iter().zip(per_org) {
-            if problems.has_errors() || !help_ok {
+        let mut orgs = BTreeMap::new();
+        for (tenant, state) in selected.iter().zip(org_states) {
+            if state.problems.has_errors() || !help_ok {
                 failed_orgs.insert(tenant.id.clone());
             }
-            diagnostics.extend(problems);
-            own_help.insert(tenant.id.clone(), own);
-            org_fingerprints.insert(tenant.id.clone(), fingerprint);
+            diagnostics.extend(state.problems.iter().cloned());
+            own_help.insert(tenant.id.clone(), Arc::new(state.own_help.articles.clone()));
+            org_fingerprints.insert(tenant.id.clone(), state.fingerprint);
+            orgs.insert(tenant.id.clone(), state);
         }
 
         Workspace {
-            tenants,
+            tenants: loaded.tenants.clone(),
             themes,
             help,
             own_help,
             org_fingerprints,
             failed_orgs,
-            failed_files: loaded.failed_files,
+            failed_files: loaded.failed_files.clone(),
             diagnostics,
+            parts: LoadedParts {
+                tenants: loaded,
+                themes: loaded_themes,
+                help_problems,
+                orgs,
+            },
         }
     }
 
@@ -124,6 +214,38 @@ impl Workspace {
         self.tenants
             .iter()
             .flat_map(|t| t.config.plans.iter().map(move |p| (t, p)))
+    }
+}
+
+/// Checks an organization against its theme and the help center, loads its own help articles and
+/// fingerprints its files.
+fn org_state(
+    tenant: &TenantConfig,
+    themes: &BTreeMap<String, Arc<Theme>>,
+    help: &HelpCenter,
+    before: Option<&OrgState>,
+) -> OrgState {
+    let mut problems = themes
+        .get(&tenant.config.theme)
+        .map(|t| t.check_tenant(tenant))
+        .unwrap_or_default();
+    let (own, own_problems) = help::load_articles(
+        &tenant.own_dir.join("help"),
+        before.map(|b| b.own_help.as_ref()),
+    );
+    problems.extend(own_problems.into_iter().map(|d| d.tenant(&tenant.id)));
+    let locales: BTreeSet<String> = tenant.config.locales.available.iter().cloned().collect();
+    problems.extend(help::missing_translations(
+        &own.articles,
+        Some(&help.articles),
+        &locales,
+        Some(&tenant.id),
+    ));
+    OrgState {
+        source: tenant.source.clone(),
+        problems,
+        own_help: Arc::new(own),
+        fingerprint: org_fingerprint(tenant),
     }
 }
 

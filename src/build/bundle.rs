@@ -6,7 +6,7 @@ use super::brand::OrgAssets;
 use super::files::OutputFile;
 use super::hosting;
 use super::manifest::Manifest;
-use super::pages::{CONFIG_PATH, PlanPages};
+use super::pages::{CONFIG_PATH, PageMemo, PlanPages};
 use crate::config::{PlanConfig, TenantConfig};
 use crate::diagnostics::Diagnostics;
 use crate::theme::Theme;
@@ -17,14 +17,16 @@ pub fn render_bundle(
     theme: &Theme,
     org: &OrgAssets,
     edge_url: &str,
-) -> Result<Vec<OutputFile>, Diagnostics> {
+    previous: Option<&PageMemo>,
+) -> Result<(Vec<OutputFile>, PageMemo), Diagnostics> {
     let pages = PlanPages {
         tenant,
         plan,
         theme,
         org,
+        previous,
     };
-    let mut files = pages.render()?;
+    let (mut files, memo) = pages.render()?;
     files.extend(org.files().cloned());
     files.extend(theme.scripts.files.iter().cloned());
     files.extend(theme.static_assets.iter().cloned());
@@ -50,5 +52,5 @@ pub fn render_bundle(
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     files.push(Manifest::of(&plan.slug, &files).to_file());
-    Ok(files)
+    Ok((files, memo))
 }

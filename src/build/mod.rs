@@ -21,10 +21,12 @@ use serde::Serialize;
 use self::brand::OrgAssets;
 use self::files::{OutputFile, combined_hash, hex};
 use self::manifest::{IndexEntry, index_json};
+pub use self::output::Replace;
 use self::output::{Output, SlugState};
+use self::pages::PageMemo;
 use crate::config::{PlanConfig, TenantConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceLocation};
-use crate::workspace::{Workspace, WorkspacePaths};
+use crate::workspace::{Changed, Workspace, WorkspacePaths};
 
 /// Portals live at `https://<slug>.<PORTAL_DOMAIN>/` unless a plan sets its own domain.
 pub const PORTAL_DOMAIN: &str = "customerportal.energy";
@@ -47,6 +49,18 @@ pub struct BuildOptions {
     pub edge_url: String,
     /// Show a progress bar for this many plans or more.
     pub progress_from: Option<usize>,
+    /// How existing bundles are updated.
+    pub replace: Replace,
+}
+
+/// A build that runs again after its inputs change (`portalgen watch`), reusing every loaded
+/// part and rendered page whose inputs did not change. A one-shot build is its first run.
+pub struct BuildSession {
+    paths: WorkspacePaths,
+    options: BuildOptions,
+    workspace: Option<Workspace>,
+    /// Slug → the pages of its last render; kept only when the session runs more than once.
+    pages: Option<BTreeMap<String, PageMemo>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +79,9 @@ pub struct SlugOutcome {
     pub status: SlugStatus,
     pub files_written: usize,
     pub files_unchanged: usize,
+    /// URL of the stylesheet of a rendered bundle, for swapping it in open pages.
+    #[serde(skip)]
+    pub stylesheet: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,9 +118,50 @@ impl BuildReport {
     }
 }
 
+/// Builds (or checks) once.
 pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
+    BuildSession::new(paths.clone(), options.clone(), false).build(&Changed::default())
+}
+
+impl BuildSession {
+    /// `repeated`: the session will build again after changes, so rendered pages are kept.
+    pub fn new(paths: WorkspacePaths, options: BuildOptions, repeated: bool) -> Self {
+        BuildSession {
+            paths,
+            options,
+            workspace: None,
+            pages: repeated.then(BTreeMap::new),
+        }
+    }
+
+    /// The workspace of the last build.
+    pub fn workspace(&self) -> Option<&Workspace> {
+        self.workspace.as_ref()
+    }
+
+    /// Builds after `changed` (ignored on the first build, which loads everything).
+    pub fn build(&mut self, changed: &Changed) -> BuildReport {
+        let workspace = Workspace::reload(
+            &self.paths,
+            &self.options.slugs,
+            self.workspace.as_ref(),
+            changed,
+        );
+        let (report, pages) =
+            build_workspace(&self.paths, &self.options, &workspace, self.pages.take());
+        self.pages = pages;
+        self.workspace = Some(workspace);
+        report
+    }
+}
+
+fn build_workspace(
+    paths: &WorkspacePaths,
+    options: &BuildOptions,
+    workspace: &Workspace,
+    mut pages: Option<BTreeMap<String, PageMemo>>,
+) -> (BuildReport, Option<BTreeMap<String, PageMemo>>) {
     let started = Instant::now();
-    let workspace = Workspace::load(paths);
     let mut diagnostics = workspace.diagnostics.clone();
 
     let all_slugs: BTreeSet<String> = workspace.plans().map(|(_, p)| p.slug.clone()).collect();
@@ -123,14 +181,17 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         .collect();
 
     let output = match options.mode {
-        Mode::Build => match Output::open(&options.out) {
+        Mode::Build => match Output::open(&options.out, options.replace) {
             Ok(output) => Some(output),
             Err(err) => {
                 diagnostics.push(
                     Diagnostic::error(format!("cannot write to the output folder: {err}"))
                         .at(SourceLocation::file(&options.out)),
                 );
-                return finish(started, Vec::new(), &workspace, Vec::new(), diagnostics);
+                return (
+                    finish(started, Vec::new(), workspace, Vec::new(), diagnostics),
+                    pages,
+                );
             }
         },
         Mode::Check => None,
@@ -144,7 +205,7 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         .map(|(t, p)| {
             (
                 p.slug.as_str(),
-                plan_fingerprint(&workspace, t, p, options, &generator),
+                plan_fingerprint(workspace, t, p, options, &generator),
             )
         })
         .collect();
@@ -157,6 +218,7 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
             status,
             files_written: 0,
             files_unchanged: 0,
+            stylesheet: None,
         };
         let Some(fingerprint) = fingerprints.get(plan.slug.as_str()) else {
             outcomes.insert(&plan.slug, outcome(SlugStatus::Failed));
@@ -202,36 +264,56 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             ProgressBar::new(todo.len() as u64).with_style(style)
         });
-    let results: Vec<(&str, Result<SlugOutcome, Diagnostics>)> = todo
+    let previous_pages = pages.as_mut().map(|memos| {
+        todo.iter()
+            .filter_map(|(_, p)| Some((p.slug.as_str(), memos.remove(&p.slug)?)))
+            .collect::<BTreeMap<_, _>>()
+    });
+    let results: Vec<(&str, Result<SlugOutcome, Diagnostics>, Option<PageMemo>)> = todo
         .par_iter()
         .map(|(tenant, plan)| {
+            let previous = previous_pages
+                .as_ref()
+                .and_then(|memos| memos.get(plan.slug.as_str()));
             let rendered = match &org_assets[tenant.id.as_str()] {
                 Ok(org) => render_plan(
-                    &workspace,
+                    workspace,
                     tenant,
                     plan,
                     org,
                     options,
                     &fingerprints[plan.slug.as_str()],
+                    previous,
                 ),
                 Err(problems) => Err(problems.clone()),
             };
-            let outcome = rendered.and_then(|(files, state)| {
-                write_plan(tenant, plan, &files, &state, output.as_ref(), options)
-            });
+            let (outcome, memo) = match rendered {
+                Ok((files, state, memo)) => (
+                    write_plan(tenant, plan, &files, &state, output.as_ref(), options),
+                    Some(memo),
+                ),
+                Err(problems) => (Err(problems), None),
+            };
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
-            (plan.slug.as_str(), outcome)
+            (plan.slug.as_str(), outcome, memo)
         })
         .collect();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     let mut reported_orgs = BTreeSet::new();
-    for (slug, result) in results {
+    for (slug, result, memo) in results {
+        if let (Some(memos), Some(memo)) = (pages.as_mut(), memo) {
+            memos.insert(slug.to_owned(), memo);
+        }
         match result {
-            Ok(outcome) => {
+            Ok(mut outcome) => {
+                outcome.stylesheet = org_assets
+                    .get(outcome.org.as_str())
+                    .and_then(|org| org.as_ref().ok())
+                    .map(|org| format!("/{}", org.stylesheet.path));
                 outcomes.insert(slug, outcome);
             }
             Err(problems) => {
@@ -252,6 +334,7 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
                         status: SlugStatus::Failed,
                         files_written: 0,
                         files_unchanged: 0,
+                        stylesheet: None,
                     },
                 );
             }
@@ -285,7 +368,13 @@ pub fn run(paths: &WorkspacePaths, options: &BuildOptions) -> BuildReport {
         .iter()
         .filter_map(|(_, p)| outcomes.remove(p.slug.as_str()))
         .collect();
-    finish(started, order, &workspace, removed, diagnostics)
+    if let Some(memos) = pages.as_mut() {
+        memos.retain(|slug, _| all_slugs.contains(slug));
+    }
+    (
+        finish(started, order, workspace, removed, diagnostics),
+        pages,
+    )
 }
 
 fn finish(
@@ -314,9 +403,11 @@ fn render_plan(
     org: &OrgAssets,
     options: &BuildOptions,
     fingerprint: &str,
-) -> Result<(Vec<OutputFile>, SlugState), Diagnostics> {
+    previous: Option<&PageMemo>,
+) -> Result<(Vec<OutputFile>, SlugState, PageMemo), Diagnostics> {
     let theme = &workspace.themes[&tenant.config.theme];
-    let files = bundle::render_bundle(tenant, plan, theme, org, &options.edge_url)?;
+    let (files, memo) =
+        bundle::render_bundle(tenant, plan, theme, org, &options.edge_url, previous)?;
     let manifest = files.last().map(|f| f.hash_hex()).unwrap_or_default();
     let entry = index_entry(tenant, plan, files.len() - 1, manifest);
     Ok((
@@ -325,6 +416,7 @@ fn render_plan(
             fingerprint: fingerprint.to_owned(),
             entry,
         },
+        memo,
     ))
 }
 
@@ -343,6 +435,7 @@ fn write_plan(
         status: SlugStatus::Checked,
         files_written: 0,
         files_unchanged: 0,
+        stylesheet: None,
     };
     if let Some(output) = output {
         let write_error = |err: std::io::Error| {

@@ -30,11 +30,23 @@ pub struct WriteStats {
 
 pub struct Output {
     root: PathBuf,
+    replace: Replace,
+}
+
+/// How a changed bundle that exists already is updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Assembled in a staging folder and swapped in at once: for hosts and uploads.
+    Whole,
+    /// Only the changed files, each written whole, new assets before the pages that use them
+    /// and old files removed last: for the dev server, where rebuilding the folder tree on every
+    /// edit would cost more than the edit's rendering.
+    ChangedFiles,
 }
 
 impl Output {
     /// Opens `root` for writing and clears staging folders an interrupted build left behind.
-    pub fn open(root: &Path) -> io::Result<Self> {
+    pub fn open(root: &Path, replace: Replace) -> io::Result<Self> {
         fs::create_dir_all(root.join(STATE_DIR).join("state"))?;
         let staging = root.join(STATE_DIR).join("staging");
         if staging.exists() {
@@ -42,6 +54,7 @@ impl Output {
         }
         Ok(Output {
             root: root.to_path_buf(),
+            replace,
         })
     }
 
@@ -90,6 +103,9 @@ impl Output {
                 written: 0,
                 unchanged: files.len(),
             });
+        }
+        if exists && self.replace == Replace::ChangedFiles {
+            return update_changed_files(&target, files, &unchanged);
         }
 
         let staging = self.root.join(STATE_DIR).join("staging").join(slug);
@@ -173,6 +189,56 @@ impl Output {
         removed.sort();
         Ok(removed)
     }
+}
+
+/// Writes the changed files of an existing bundle in place (each through a temporary file and a
+/// rename), assets first and the manifest last, then removes files the bundle no longer has.
+fn update_changed_files(
+    target: &Path,
+    files: &[OutputFile],
+    unchanged: &[bool],
+) -> io::Result<WriteStats> {
+    let rank = |path: &str| match path {
+        MANIFEST_PATH => 3,
+        p if p.starts_with("assets/") => 0,
+        p if p.ends_with(".html") => 2,
+        _ => 1,
+    };
+    let mut changed: Vec<&OutputFile> = files
+        .iter()
+        .zip(unchanged)
+        .filter(|(_, unchanged)| !**unchanged)
+        .map(|(file, _)| file)
+        .collect();
+    changed.sort_by_key(|f| rank(&f.path));
+    for file in &changed {
+        let dest = target.join(&file.path);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut temp = dest.clone().into_os_string();
+        temp.push(".tmp-portalgen");
+        fs::write(&temp, file.content.as_slice())?;
+        fs::rename(&temp, &dest)?;
+    }
+    let keep: BTreeSet<PathBuf> = files.iter().map(|f| target.join(&f.path)).collect();
+    for entry in walkdir::WalkDir::new(target)
+        .contents_first(true)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            // Fails, as intended, while the folder still holds files.
+            let _ = fs::remove_dir(path);
+        } else if !keep.contains(path) {
+            fs::remove_file(path)?;
+        }
+    }
+    Ok(WriteStats {
+        written: changed.len(),
+        unchanged: files.len() - changed.len(),
+    })
 }
 
 fn count_files(dir: &Path) -> usize {

@@ -9,7 +9,7 @@ use minijinja::value::{Object, Serde, Value};
 use serde::Serialize;
 
 use super::brand::OrgAssets;
-use super::files::OutputFile;
+use super::files::{ContentHash, OutputFile, combined_hash};
 use crate::config::{PlanConfig, TenantConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::help::{PlaceholderValues, ShownArticle};
@@ -24,6 +24,19 @@ pub struct PlanPages<'a> {
     pub plan: &'a PlanConfig,
     pub theme: &'a Theme,
     pub org: &'a OrgAssets,
+    /// Pages of an earlier render, reused where everything a page is rendered from is unchanged.
+    pub previous: Option<&'a PageMemo>,
+}
+
+/// Rendered pages by output path, each with the hash of everything it was rendered from.
+#[derive(Debug, Default)]
+pub struct PageMemo(HashMap<String, (ContentHash, OutputFile)>);
+
+/// The shared variables of one locale and the hash of what they were made from.
+#[derive(Clone)]
+struct Base {
+    vars: Arc<SharedVars>,
+    key: ContentHash,
 }
 
 /// The page being rendered: its id (a route id, `help`, `help-article` or `not-found`), URL
@@ -37,6 +50,8 @@ struct Page<'p> {
     help: Value,
     /// Article pages: the article; undefined elsewhere.
     article: Value,
+    /// Hash over the page's own values that `help` and `article` hold.
+    key: ContentHash,
 }
 
 /// The variables of one page: its own values, then those its locale shares with every page.
@@ -110,7 +125,8 @@ struct SearchEntry<'a> {
 }
 
 impl PlanPages<'_> {
-    pub fn render(&self) -> Result<Vec<OutputFile>, Diagnostics> {
+    pub fn render(&self) -> Result<(Vec<OutputFile>, PageMemo), Diagnostics> {
+        let mut memo = PageMemo::default();
         let mut rendered: Vec<Result<OutputFile, Diagnostic>> = Vec::new();
         let mut keep = |result| rendered.push(result);
         let default_locale = &self.tenant.config.locales.default;
@@ -124,8 +140,9 @@ impl PlanPages<'_> {
                 nav: self.nav(default_locale, route.id),
                 help: Value::UNDEFINED,
                 article: Value::UNDEFINED,
+                key: ContentHash::default(),
             };
-            keep(self.page(&base, page, &template));
+            keep(self.page(&base, page, &template, &mut memo));
         }
         let not_found = Page {
             id: "not-found",
@@ -134,8 +151,9 @@ impl PlanPages<'_> {
             nav: self.nav(default_locale, "not-found"),
             help: Value::UNDEFINED,
             article: Value::UNDEFINED,
+            key: ContentHash::default(),
         };
-        keep(self.page(&base, not_found, "404.html"));
+        keep(self.page(&base, not_found, "404.html", &mut memo));
 
         for locale in &self.tenant.config.locales.available {
             let base = if locale == default_locale {
@@ -162,7 +180,14 @@ impl PlanPages<'_> {
                 .iter()
                 .map(|s| format!("/help/{locale}/{}/", s.article.id))
                 .collect();
-            let help = to_value(self.help_context(locale, shown, &titles, &summaries, &urls));
+            let help_context = self.help_context(locale, shown, &titles, &summaries, &urls);
+            let help_key = combined_hash([(
+                "help",
+                serde_json::to_vec(&help_context)
+                    .unwrap_or_default()
+                    .as_slice(),
+            )]);
+            let help = to_value(help_context);
 
             let index_path = format!("/help/{locale}/");
             let nav = self.nav(locale, routes::HELP_ROUTE);
@@ -173,8 +198,10 @@ impl PlanPages<'_> {
                 nav: nav.clone(),
                 help: help.clone(),
                 article: Value::UNDEFINED,
+                key: help_key,
             };
-            let help_index = self.page(&base, page, "help/index.html");
+            let help_index = self.page(&base, page, "help/index.html", &mut memo);
+
             if locale == default_locale {
                 if let Ok(file) = &help_index {
                     keep(Ok(file.at("help/index.html")));
@@ -183,12 +210,23 @@ impl PlanPages<'_> {
             keep(help_index);
             for (i, item) in shown.iter().enumerate() {
                 let shown_article = &item.article;
+                let html = shown_article.body.html.fill(&values, true);
+                let key = combined_hash([
+                    ("help", help_key.as_slice()),
+                    ("id", shown_article.id.as_bytes()),
+                    ("title", titles[i].as_bytes()),
+                    ("category", shown_article.category.as_bytes()),
+                    ("keywords", shown_article.keywords.join("\n").as_bytes()),
+                    ("html", html.as_bytes()),
+                    ("lang", shown_article.locale.as_bytes()),
+                    ("fallback", &[u8::from(item.fallback)]),
+                ]);
                 let article = context! {
                     id => &shown_article.id,
                     title => &titles[i],
                     category => &shown_article.category,
                     keywords => &shown_article.keywords,
-                    html => Value::from_safe_string(shown_article.body.html.fill(&values, true)),
+                    html => Value::from_safe_string(html),
                     lang => &shown_article.locale,
                     fallback => item.fallback,
                 };
@@ -199,8 +237,9 @@ impl PlanPages<'_> {
                     nav: nav.clone(),
                     help: help.clone(),
                     article,
+                    key,
                 };
-                keep(self.page(&base, page, "help/article.html"));
+                keep(self.page(&base, page, "help/article.html", &mut memo));
             }
             let entries: Vec<SearchEntry> = shown
                 .iter()
@@ -229,7 +268,7 @@ impl PlanPages<'_> {
             }
         }
         if problems.is_empty() {
-            Ok(files)
+            Ok((files, memo))
         } else {
             Err(problems)
         }
@@ -249,7 +288,7 @@ impl PlanPages<'_> {
     }
 
     /// The context shared by every page of one locale.
-    fn base_context(&self, locale: &str) -> Arc<SharedVars> {
+    fn base_context(&self, locale: &str) -> Base {
         let config = &self.tenant.config;
         let strings = self.strings(locale);
         let locales = self.locale_links(|_| None);
@@ -310,7 +349,26 @@ impl PlanPages<'_> {
             ),
             ("strings", Value::from_dyn_object(strings)),
         ];
-        Arc::new(SharedVars(vars.into_iter().collect()))
+        let strings_hash = self
+            .org
+            .strings
+            .get(locale)
+            .map(|(_, file)| file.hash)
+            .unwrap_or_default();
+        let key = combined_hash([
+            ("tenant", self.tenant.source.as_bytes()),
+            ("slug", self.plan.slug.as_bytes()),
+            ("locale", locale.as_bytes()),
+            ("css", self.org.stylesheet.path.as_bytes()),
+            ("logo", self.org.logo.path.as_bytes()),
+            ("favicon", self.org.favicon.path.as_bytes()),
+            ("js", self.theme.scripts.module_urls.join("\n").as_bytes()),
+            ("strings", strings_hash.as_slice()),
+        ]);
+        Base {
+            vars: Arc::new(SharedVars(vars.into_iter().collect())),
+            key,
+        }
     }
 
     fn strings(&self, locale: &str) -> Arc<StringTable> {
@@ -386,12 +444,14 @@ impl PlanPages<'_> {
         to_value(&nav)
     }
 
-    /// Renders one page over the shared context of its locale.
+    /// Renders one page over the shared context of its locale, or takes it from the previous
+    /// render when the templates, the shared context and the page's own values are unchanged.
     fn page(
         &self,
-        shared: &Arc<SharedVars>,
+        base: &Base,
         page: Page,
         template: &str,
+        memo: &mut PageMemo,
     ) -> Result<OutputFile, Diagnostic> {
         let Page {
             id,
@@ -400,19 +460,42 @@ impl PlanPages<'_> {
             nav,
             help,
             article,
+            key,
         } = page;
-        let ctx = PageContext {
-            page: context! { id, path, title },
-            nav,
-            help,
-            article,
-            shared: shared.clone(),
+        let out = output_path(path);
+        let key = combined_hash([
+            ("templates", self.theme.templates_key.as_slice()),
+            ("template", template.as_bytes()),
+            ("base", base.key.as_slice()),
+            ("id", id.as_bytes()),
+            ("title", title.as_bytes()),
+            ("page", key.as_slice()),
+        ]);
+        let reused = self
+            .previous
+            .and_then(|p| p.0.get(&out))
+            .filter(|(k, _)| *k == key)
+            .map(|(_, file)| file.clone());
+        let file = match reused {
+            Some(file) => file,
+            None => {
+                let ctx = PageContext {
+                    page: context! { id, path, title },
+                    nav,
+                    help,
+                    article,
+                    shared: base.vars.clone(),
+                };
+                let html = self.theme.templates.render(
+                    &self.tenant.id,
+                    template,
+                    Value::from_object(ctx),
+                )?;
+                OutputFile::new(out, html)
+            }
         };
-        let html =
-            self.theme
-                .templates
-                .render(&self.tenant.id, template, Value::from_object(ctx))?;
-        Ok(OutputFile::new(output_path(path), html))
+        memo.0.insert(file.path.clone(), (key, file.clone()));
+        Ok(file)
     }
 }
 

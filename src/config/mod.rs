@@ -38,7 +38,7 @@ impl TenantConfig {
 }
 
 /// What loading the tenants folder produced, and the problems found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LoadedTenants {
     /// Every tenant file that parsed, valid or not.
     pub tenants: Vec<TenantConfig>,

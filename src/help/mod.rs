@@ -27,6 +27,8 @@ pub struct Article {
     pub order: i64,
     pub keywords: Vec<String>,
     pub body: RenderedMarkdown,
+    /// Hash of the source file, to reuse the rendered article while the file is unchanged.
+    pub source_hash: ContentHash,
 }
 
 #[derive(Deserialize)]
@@ -43,15 +45,16 @@ struct FrontMatter {
 /// Articles by locale, then by id.
 pub type ArticlesByLocale = BTreeMap<String, BTreeMap<String, Arc<Article>>>;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct HelpCenter {
     pub articles: ArticlesByLocale,
     /// Hash over every source file, for skipping unchanged bundles.
     pub fingerprint: ContentHash,
 }
 
-/// Loads and renders every article under `dir` (`<dir>/<locale>/**/*.md`).
-pub fn load_articles(dir: &Path) -> (HelpCenter, Diagnostics) {
+/// Loads and renders every article under `dir` (`<dir>/<locale>/**/*.md`). Articles whose file
+/// is unchanged since `previous` was loaded are taken from it instead of rendered again.
+pub fn load_articles(dir: &Path, previous: Option<&HelpCenter>) -> (HelpCenter, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
     let files = match crate::theme::read_tree(dir) {
         Ok(files) => files,
@@ -73,11 +76,25 @@ pub fn load_articles(dir: &Path) -> (HelpCenter, Diagnostics) {
                 .then(|| (locale.to_owned(), id, dir.join(&rel), bytes))
         })
         .collect();
-    let rendered: Vec<Result<Article, Diagnostic>> = {
+    let unchanged = |locale: &str, id: &str, file: &Path, hash: &ContentHash| {
+        previous?
+            .articles
+            .get(locale)?
+            .get(id)
+            .filter(|a| a.file == file && a.source_hash == *hash)
+            .cloned()
+    };
+    let rendered: Vec<Result<Arc<Article>, Diagnostic>> = {
         use rayon::prelude::*;
         sources
             .into_par_iter()
-            .map(|(locale, id, file, bytes)| parse_article(locale, id, file, bytes))
+            .map(|(locale, id, file, bytes)| {
+                let hash = combined_hash([("source", bytes.as_slice())]);
+                match unchanged(&locale, &id, &file, &hash) {
+                    Some(article) => Ok(article),
+                    None => parse_article(locale, id, file, bytes, hash).map(Arc::new),
+                }
+            })
             .collect()
     };
     let mut articles = ArticlesByLocale::new();
@@ -99,7 +116,7 @@ pub fn load_articles(dir: &Path) -> (HelpCenter, Diagnostics) {
                     );
                     continue;
                 }
-                by_id.insert(article.id.clone(), Arc::new(article));
+                by_id.insert(article.id.clone(), article);
             }
             Err(d) => diagnostics.push(d),
         }
@@ -118,6 +135,7 @@ fn parse_article(
     id: String,
     file: PathBuf,
     bytes: Vec<u8>,
+    source_hash: ContentHash,
 ) -> Result<Article, Diagnostic> {
     let source = String::from_utf8(bytes).map_err(|_| {
         Diagnostic::error("file is not valid UTF-8 text").at(SourceLocation::file(&file))
@@ -183,6 +201,7 @@ fn parse_article(
         order: front.order,
         keywords: front.keywords,
         body,
+        source_hash,
     })
 }
 

@@ -32,9 +32,13 @@ pub struct ScriptModules {
 pub struct Theme {
     pub name: String,
     pub dir: PathBuf,
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
+    /// Hash over the templates, the tenants' overrides and the static asset names.
+    pub templates_key: ContentHash,
     /// Compiled `styles/main.css`, without the brand properties.
-    pub stylesheet: String,
+    pub stylesheet: Arc<str>,
+    /// Hash over `styles/`.
+    pub stylesheet_key: ContentHash,
     pub scripts: ScriptModules,
     /// `static/` files, at their hashed paths under `assets/`.
     pub static_assets: Vec<OutputFile>,
@@ -45,15 +49,21 @@ pub struct Theme {
 
 /// The result of loading one theme: it may be usable for some tenants and not others (a broken
 /// override template fails only its own organization).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LoadedTheme {
     pub theme: Option<Arc<Theme>>,
     pub failed_orgs: BTreeSet<String>,
     pub diagnostics: Diagnostics,
 }
 
-/// Loads theme `name` from `themes_dir`, with the template overrides of `tenants`.
-pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> LoadedTheme {
+/// Loads theme `name` from `themes_dir`, with the template overrides of `tenants`. Parts whose
+/// files are unchanged since `previous` was loaded are taken from it instead of compiled again.
+pub fn load_theme(
+    themes_dir: &Path,
+    name: &str,
+    tenants: &[&TenantConfig],
+    previous: Option<&LoadedTheme>,
+) -> LoadedTheme {
     let dir = themes_dir.join(name);
     let mut loaded = LoadedTheme::default();
     let files = match read_tree(&dir) {
@@ -94,48 +104,89 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
         .map(|((rel, _), file)| (rel.to_owned(), format!("/{}", file.path)))
         .collect();
 
-    let mut templates = Templates::new(Arc::new(asset_urls));
-    for (rel, bytes) in in_folder("templates") {
-        if !is_template(rel) {
-            continue;
-        }
-        let file = dir.join("templates").join(rel);
-        match String::from_utf8(bytes.clone()) {
-            Ok(source) => {
-                if let Err(d) = templates.add(rel.to_owned(), file, source) {
-                    loaded.diagnostics.push(d);
+    // Tenant overrides compile into the theme's environment; problems of one organization's
+    // overrides fail that organization, not the theme.
+    let overrides: Vec<(&TenantConfig, String, PathBuf, Option<String>)> = tenants
+        .iter()
+        .flat_map(|tenant| {
+            templates::template_files(&tenant.own_dir.join("templates"))
+                .into_iter()
+                .map(move |(rel, file)| {
+                    let source = std::fs::read_to_string(&file).ok();
+                    (*tenant, rel, file, source)
+                })
+        })
+        .collect();
+    let override_names: Vec<String> = overrides
+        .iter()
+        .map(|(t, rel, _, _)| format!("@{}/{rel}", t.id))
+        .collect();
+    let templates_key = combined_hash(
+        in_folder("templates")
+            .chain(in_folder("static"))
+            .map(|(p, b)| (p, b.as_slice()))
+            .chain(
+                overrides
+                    .iter()
+                    .zip(&override_names)
+                    .map(|((_, _, _, source), name)| {
+                        (name.as_str(), source.as_deref().unwrap_or("\0").as_bytes())
+                    }),
+            ),
+    );
+    let stylesheet_key = part_key(&files, "styles");
+    let reusable = previous
+        .filter(|p| p.failed_orgs.is_empty())
+        .and_then(|p| p.theme.as_deref());
+
+    let mut override_problems = Diagnostics::default();
+    let templates = match reusable.filter(|p| p.templates_key == templates_key) {
+        Some(previous) => previous.templates.clone(),
+        None => {
+            let mut templates = Templates::new(Arc::new(asset_urls));
+            for (rel, bytes) in in_folder("templates") {
+                if !is_template(rel) {
+                    continue;
+                }
+                let file = dir.join("templates").join(rel);
+                match String::from_utf8(bytes.clone()) {
+                    Ok(source) => {
+                        if let Err(d) = templates.add(rel.to_owned(), file, source) {
+                            loaded.diagnostics.push(d);
+                        }
+                    }
+                    Err(_) => loaded.diagnostics.push(not_utf8(&file)),
                 }
             }
-            Err(_) => loaded.diagnostics.push(not_utf8(&file)),
-        }
-    }
-    for required in required_templates() {
-        if !templates.contains(&required) {
-            loaded.diagnostics.push(
-                Diagnostic::error(format!("theme `{name}` has no template `{required}`"))
-                    .at(SourceLocation::file(&dir.join("templates")))
-                    .expected(format!("a file templates/{required}")),
-            );
-        }
-    }
-    // Problems of one organization's overrides fail that organization, not the theme.
-    let mut override_problems = Diagnostics::default();
-    for tenant in tenants {
-        let overrides = tenant.own_dir.join("templates");
-        for (rel, file) in templates::template_files(&overrides) {
-            let result = std::fs::read_to_string(&file)
-                .map_err(|_| not_utf8(&file))
-                .and_then(|source| templates.add_override(&tenant.id, rel, file, source));
-            if let Err(d) = result {
-                override_problems.push(d.tenant(&tenant.id));
-                loaded.failed_orgs.insert(tenant.id.clone());
+            for required in required_templates() {
+                if !templates.contains(&required) {
+                    loaded.diagnostics.push(
+                        Diagnostic::error(format!("theme `{name}` has no template `{required}`"))
+                            .at(SourceLocation::file(&dir.join("templates")))
+                            .expected(format!("a file templates/{required}")),
+                    );
+                }
             }
+            for (tenant, rel, file, source) in overrides {
+                let result = source
+                    .ok_or_else(|| not_utf8(&file))
+                    .and_then(|source| templates.add_override(&tenant.id, rel, file, source));
+                if let Err(d) = result {
+                    override_problems.push(d.tenant(&tenant.id));
+                    loaded.failed_orgs.insert(tenant.id.clone());
+                }
+            }
+            Arc::new(templates)
         }
-    }
+    };
 
-    let stylesheet = stylesheet::compile_stylesheet(&dir.join("styles").join("main.css"))
-        .map_err(|d| loaded.diagnostics.push(d))
-        .unwrap_or_default();
+    let stylesheet = match reusable.filter(|p| p.stylesheet_key == stylesheet_key) {
+        Some(previous) => previous.stylesheet.clone(),
+        None => stylesheet::compile_stylesheet(&dir.join("styles").join("main.css"))
+            .map_err(|d| loaded.diagnostics.push(d))
+            .unwrap_or_default()
+            .into(),
+    };
 
     let modules: Vec<(&str, &Vec<u8>)> = in_folder("js").collect();
     let folder = format!(
@@ -191,7 +242,9 @@ pub fn load_theme(themes_dir: &Path, name: &str, tenants: &[&TenantConfig]) -> L
             name: name.to_owned(),
             dir,
             templates,
+            templates_key,
             stylesheet,
+            stylesheet_key,
             scripts,
             static_assets,
             strings,
@@ -286,6 +339,17 @@ impl Theme {
         }
         StringTable::new(locale, layers)
     }
+}
+
+/// Hash over the files of one folder of the theme.
+fn part_key(files: &[(String, Vec<u8>)], folder: &str) -> ContentHash {
+    let prefix = format!("{folder}/");
+    combined_hash(
+        files
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+            .map(|(p, b)| (p.as_str(), b.as_slice())),
+    )
 }
 
 fn required_templates() -> impl Iterator<Item = String> {
@@ -398,11 +462,15 @@ pub fn read_tree(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     Ok(files)
 }
 
-/// Editor swap and backup files are never part of a theme or help center.
+/// Editor swap, backup and save-in-progress files are never part of a theme or help center.
 pub fn is_editor_temp(name: &str) -> bool {
     name.starts_with(".#")
+        || (name.starts_with('#') && name.ends_with('#'))
         || name.ends_with('~')
         || name.ends_with(".swp")
         || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.contains("___jb_")
+        || name == "4913"
         || name == ".DS_Store"
 }
