@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it. On a fresh Debian machine it installs what the
-# tests need first; nothing is skipped.
+# tests need first (Chromium, Node.js, the browser-test packages); nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Debian packages the browser tests need, installed when missing.
+needed=()
+command -v chromium >/dev/null || needed+=(chromium)
+command -v node >/dev/null || needed+=(nodejs)
+command -v npm >/dev/null || needed+=(npm)
+if ((${#needed[@]})); then
+    echo "== installing ${needed[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${needed[@]}"
+fi
 
 echo "== formatting"
 cargo fmt --check
 
 echo "== unit and integration tests"
 cargo test --locked --all-targets
+
+echo "== browser tests (headless Chromium)"
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+export PORTALGEN_BIN="$PWD/target/debug/portalgen"
+export CHROMIUM="$(command -v chromium)"
+node --test tests/browser/*.test.mjs

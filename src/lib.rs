@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnostics;
 pub mod help;
+pub mod http;
 pub mod report;
 pub mod routes;
 pub mod theme;

@@ -68,6 +68,9 @@ function hideErrors() {
 }
 
 const events = new EventSource(STREAM);
+events.addEventListener('hello', () => {
+  document.documentElement.dataset.portalgenLive = 'connected';
+});
 events.addEventListener('css', (event) => {
   const data = JSON.parse(event.data);
   if (data.stylesheet) swapStylesheet(data.stylesheet);

@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
-use tiny_http::{Header, Method, Request, Response, Server};
+use tiny_http::{Method, Request, Server};
 
 use super::live::{self, LiveHub};
 use crate::bundle_host::BundleHost;
+use crate::http::{Reply, send};
 
 const WORKERS: usize = 4;
 const LIVE_SCRIPT: &str = include_str!("live.js");
@@ -67,7 +68,7 @@ impl DevServer {
 
 fn handle(site: &Site, request: Request) {
     if !matches!(request.method(), Method::Get | Method::Head) {
-        return respond(request, text(405, "only GET and HEAD are served"));
+        return send(request, Reply::text(405, "only GET and HEAD are served"));
     }
     let host = request
         .headers()
@@ -91,26 +92,26 @@ fn handle(site: &Site, request: Request) {
                     let socket = request.into_writer();
                     std::thread::spawn(move || live::stream_events(socket, events));
                 }
-                None => respond(request, text(503, "too many live-reload streams")),
+                None => send(request, Reply::text(503, "too many live-reload streams")),
             };
         }
         "/__portalgen/live.js" => {
-            return respond(
+            return send(
                 request,
-                body(200, "text/javascript; charset=utf-8", LIVE_SCRIPT),
+                dev_file("text/javascript; charset=utf-8", LIVE_SCRIPT),
             );
         }
         "/__portalgen/live.css" => {
-            return respond(request, body(200, "text/css; charset=utf-8", LIVE_STYLES));
+            return send(request, dev_file("text/css; charset=utf-8", LIVE_STYLES));
         }
         _ => {}
     }
     let Some(slug) = slug else {
-        let response = match path.as_str() {
-            "/" => body(200, "text/html; charset=utf-8", &index_page(site, &request)),
-            _ => text(404, "not found"),
+        let reply = match path.as_str() {
+            "/" => dev_file("text/html; charset=utf-8", &index_page(site, &request)),
+            _ => Reply::text(404, "not found"),
         };
-        return respond(request, response);
+        return send(request, reply);
     };
     let watched = site
         .slugs
@@ -118,9 +119,9 @@ fn handle(site: &Site, request: Request) {
         .map(|s| s.contains(&slug))
         .unwrap_or(false);
     if !watched {
-        return respond(
+        return send(
             request,
-            text(404, &format!("`{slug}` is not a watched plan slug")),
+            Reply::text(404, &format!("`{slug}` is not a watched plan slug")),
         );
     }
     if path.starts_with("/api/") {
@@ -128,12 +129,12 @@ fn handle(site: &Site, request: Request) {
             "code": "NOT_FOUND",
             "message": "The edge API does not run under `portalgen watch`; `portalgen serve` answers /api/.",
         });
-        return respond(
+        return send(
             request,
-            body(404, "application/json", &envelope.to_string()),
+            Reply::new(404, "application/json", envelope.to_string()),
         );
     }
-    let response = match site.bundles.get(&slug, &path) {
+    let reply = match site.bundles.get(&slug, &path) {
         Some(file) => {
             let html = file.content_type.starts_with("text/html");
             let content = if html {
@@ -141,18 +142,17 @@ fn handle(site: &Site, request: Request) {
             } else {
                 file.body
             };
-            let mut response = Response::from_data(content).with_status_code(file.status);
-            response.add_header(header("Content-Type", file.content_type));
+            let mut reply = Reply::new(file.status, file.content_type, content);
             for (name, value) in &file.headers {
                 if let Some(value) = dev_header(name, value) {
-                    response.add_header(header(name, &value));
+                    reply = reply.header(name, &value);
                 }
             }
-            response
+            reply
         }
-        None => text(404, &format!("no bundle for `{slug}` yet")),
+        None => Reply::text(404, &format!("no bundle for `{slug}` yet")),
     };
-    respond(request, response)
+    send(request, reply)
 }
 
 /// Headers as a plain-HTTP dev server can honour them: no HSTS, no upgrade to https.
@@ -203,23 +203,7 @@ fn index_page(site: &Site, request: &Request) -> String {
     )
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .unwrap_or_else(|_| Header::from_bytes("X-Invalid-Header", "1").expect("valid header"))
-}
-
-fn body(status: u16, content_type: &str, content: &str) -> Response<io::Cursor<Vec<u8>>> {
-    Response::from_data(content.as_bytes().to_vec())
-        .with_status_code(status)
-        .with_header(header("Content-Type", content_type))
-        .with_header(header("Cache-Control", "no-store"))
-}
-
-fn text(status: u16, message: &str) -> Response<io::Cursor<Vec<u8>>> {
-    body(status, "text/plain; charset=utf-8", message)
-}
-
-fn respond(request: Request, response: Response<io::Cursor<Vec<u8>>>) {
-    // A page that went away before its answer is not a problem of the server.
-    let _ = request.respond(response);
+/// A file of the dev server itself, never cached.
+fn dev_file(content_type: &str, content: &str) -> Reply {
+    Reply::new(200, content_type, content).header("Cache-Control", "no-store")
 }
