@@ -1,6 +1,6 @@
 //! The commands: turn options into a run of the pipeline and its outcome into an exit code.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::build::{self, BuildOptions, Mode, Replace};
@@ -60,7 +60,7 @@ pub fn watch(global: &GlobalOptions, args: WatchArgs) -> ExitCode {
     match in_pool(global, || watch::run(paths(global), options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: portalgen watch cannot run: {err}");
+            let _ = writeln!(std::io::stderr(), "error: portalgen watch cannot run: {err}");
             ExitCode::FAILURE
         }
     }

@@ -98,7 +98,7 @@ pub fn run(paths: WorkspacePaths, options: WatchOptions) -> io::Result<()> {
     hub.close();
     server.stop();
     if !options.quiet {
-        println!("stopped");
+        let _ = writeln!(io::stdout().lock(), "stopped");
     }
     Ok(())
 }
@@ -118,7 +118,9 @@ fn next_batch(received: &Receiver<Signal>) -> Option<Vec<PathBuf>> {
         };
         match signal {
             Signal::Changed(more) => paths.extend(more),
-            Signal::WatchFailed(why) => eprintln!("watching the inputs: {why}"),
+            Signal::WatchFailed(why) => {
+                let _ = writeln!(io::stderr().lock(), "watching the inputs: {why}");
+            }
             Signal::Stop => return None,
         }
     }
@@ -233,7 +235,7 @@ fn print_rebuild(report: &BuildReport, rebuilt: &Rebuilt, took: Duration, quiet:
     };
     if rebuilt.errors.is_empty() {
         if !quiet {
-            println!("{line}");
+            let _ = writeln!(io::stdout().lock(), "{line}");
         }
     } else {
         let _ = writeln!(err, "{line}");
@@ -253,6 +255,6 @@ fn open_browser(url: &str) {
         .spawn()
         .is_err()
     {
-        eprintln!("could not start a browser; open {url}");
+        let _ = writeln!(io::stderr().lock(), "could not start a browser; open {url}");
     }
 }
