@@ -62,6 +62,23 @@ impl BundleHost {
     }
 }
 
+/// A header of `_headers` as a plain-HTTP local server can honour it: no HSTS, no upgrade of
+/// requests to https (which would send the browser to a port that speaks no TLS).
+pub fn plain_http_header(name: &str, value: &str) -> Option<String> {
+    if name.eq_ignore_ascii_case("Strict-Transport-Security") {
+        return None;
+    }
+    if name.eq_ignore_ascii_case("Content-Security-Policy") {
+        let kept: Vec<&str> = value
+            .split(';')
+            .map(str::trim)
+            .filter(|d| *d != "upgrade-insecure-requests")
+            .collect();
+        return Some(kept.join("; "));
+    }
+    Some(value.to_owned())
+}
+
 /// The file a URL path names inside `dir`, if it exists. Paths that leave the bundle or reach
 /// the host files (`_headers`, `_redirects`) name nothing.
 fn bundle_file(dir: &Path, url_path: &str) -> Option<PathBuf> {

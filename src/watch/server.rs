@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use tiny_http::{Method, Request, Server};
 
 use super::live::{self, LiveHub};
-use crate::bundle_host::BundleHost;
+use crate::bundle_host::{BundleHost, plain_http_header};
 use crate::http::{Reply, send};
 
 const WORKERS: usize = 4;
@@ -144,7 +144,7 @@ fn handle(site: &Site, request: Request) {
             };
             let mut reply = Reply::new(file.status, file.content_type, content);
             for (name, value) in &file.headers {
-                if let Some(value) = dev_header(name, value) {
+                if let Some(value) = plain_http_header(name, value) {
                     reply = reply.header(name, &value);
                 }
             }
@@ -153,22 +153,6 @@ fn handle(site: &Site, request: Request) {
         None => Reply::text(404, &format!("no bundle for `{slug}` yet")),
     };
     send(request, reply)
-}
-
-/// Headers as a plain-HTTP dev server can honour them: no HSTS, no upgrade to https.
-fn dev_header(name: &str, value: &str) -> Option<String> {
-    if name.eq_ignore_ascii_case("Strict-Transport-Security") {
-        return None;
-    }
-    if name.eq_ignore_ascii_case("Content-Security-Policy") {
-        let kept: Vec<&str> = value
-            .split(';')
-            .map(str::trim)
-            .filter(|d| *d != "upgrade-insecure-requests")
-            .collect();
-        return Some(kept.join("; "));
-    }
-    Some(value.to_owned())
 }
 
 fn inject_live_script(html: &[u8]) -> Vec<u8> {
