@@ -67,6 +67,13 @@ pub enum Command {
     /// Build, serve the bundles at http://<slug>.localhost:<port>/ and rebuild on every edit,
     /// reloading open pages (stylesheets swap in place; errors show in the page).
     Watch(WatchArgs),
+    /// Serve the portals and the edge API: each slug's bundle by host, sign-in, the
+    /// customer's data (builds the bundles first).
+    Serve(ServeArgs),
+    /// Fill the store with the demo data (what `serve --demo` does on start).
+    Seed(SeedArgs),
+    /// API keys of the organizations' backends, for portal single sign-on.
+    Keys(KeysArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,4 +124,80 @@ pub struct WatchArgs {
         env = "PORTALGEN_EDGE_URL"
     )]
     pub edge_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "PORTALGEN_LISTEN")]
+    pub listen: std::net::SocketAddr,
+    /// The SQLite store (created on first start).
+    #[arg(long, default_value = "data/portalgen.db", env = "PORTALGEN_DB")]
+    pub db: PathBuf,
+    /// Folder the bundles are built into and served from (default: --out).
+    #[arg(long)]
+    pub dist: Option<PathBuf>,
+    /// Host names of the portals; `{slug}.localhost` always works locally.
+    #[arg(
+        long,
+        default_value = "{slug}.customerportal.energy",
+        env = "PORTALGEN_DOMAIN"
+    )]
+    pub domain: String,
+    /// SMTP server for the sign-in e-mails, e.g. smtp://localhost:2525 or
+    /// smtps://user:password@smtp.example.com; without it mail goes to --outbox.
+    #[arg(long, env = "PORTALGEN_SMTP")]
+    pub smtp: Option<String>,
+    /// Folder for outgoing mail when no SMTP server is given.
+    #[arg(long, default_value = "data/outbox")]
+    pub outbox: PathBuf,
+    /// The server secret that keys every stored hash (created on first start); keep it out of
+    /// the database and its backups.
+    #[arg(long, default_value = "data/secret.key", env = "PORTALGEN_SECRET_FILE")]
+    pub secret_file: PathBuf,
+    /// Sender address of the e-mails (the display name is the organization's).
+    #[arg(long, default_value = "portal@customerportal.energy")]
+    pub mail_from: String,
+    /// Worker threads answering requests.
+    #[arg(long, default_value_t = 8)]
+    pub workers: usize,
+    /// Fill the store with demo customers and data for every plan slug (kept up to date).
+    #[arg(long)]
+    pub demo: bool,
+    /// Requests come through the front proxy: take the client address from X-Real-IP.
+    #[arg(long)]
+    pub behind_proxy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// The SQLite store.
+    #[arg(long, default_value = "data/portalgen.db", env = "PORTALGEN_DB")]
+    pub db: PathBuf,
+    /// Seed the demo data (the only kind there is).
+    #[arg(long, required = true)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key for an organization's backend; it is shown once.
+    Create {
+        /// The organization (tenant file name without .yaml).
+        #[arg(long)]
+        org: String,
+        /// What the key is for.
+        #[arg(long, default_value = "backend")]
+        name: String,
+        #[arg(long, default_value = "data/portalgen.db", env = "PORTALGEN_DB")]
+        db: PathBuf,
+        #[arg(long, default_value = "data/secret.key", env = "PORTALGEN_SECRET_FILE")]
+        secret_file: PathBuf,
+    },
 }

@@ -4,7 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::build::{self, BuildOptions, Mode, Replace};
-use crate::cli::{BuildArgs, CheckArgs, Format, GlobalOptions, WatchArgs};
+use crate::cli::{
+    BuildArgs, CheckArgs, Format, GlobalOptions, KeysArgs, KeysCommand, SeedArgs, ServeArgs,
+    WatchArgs,
+};
+use crate::edge::{self, ServeOptions};
 use crate::report;
 use crate::watch::{self, WatchOptions};
 use crate::workspace::WorkspacePaths;
@@ -57,10 +61,57 @@ pub fn watch(global: &GlobalOptions, args: WatchArgs) -> ExitCode {
         poll: args.poll,
         quiet: global.quiet,
     };
-    match in_pool(global, || watch::run(paths(global), options)) {
+    finish(
+        "watch",
+        in_pool(global, || watch::run(paths(global), options)),
+    )
+}
+
+pub fn serve(global: &GlobalOptions, args: ServeArgs) -> ExitCode {
+    let options = ServeOptions {
+        listen: args.listen,
+        db: args.db,
+        dist: args.dist.unwrap_or_else(|| global.out.clone()),
+        domain: args.domain,
+        smtp: args.smtp,
+        outbox: args.outbox,
+        secret_file: args.secret_file,
+        mail_from: args.mail_from,
+        workers: args.workers,
+        demo: args.demo,
+        behind_proxy: args.behind_proxy,
+        quiet: global.quiet,
+    };
+    finish(
+        "serve",
+        in_pool(global, || edge::run(paths(global), options)),
+    )
+}
+
+pub fn seed(global: &GlobalOptions, args: SeedArgs) -> ExitCode {
+    finish("seed", edge::seed_demo(&paths(global), &args.db))
+}
+
+pub fn keys(global: &GlobalOptions, args: KeysArgs) -> ExitCode {
+    match args.command {
+        KeysCommand::Create {
+            org,
+            name,
+            db,
+            secret_file,
+        } => finish(
+            "keys create",
+            edge::create_api_key(&paths(global), &db, &secret_file, &org, &name),
+        ),
+    }
+}
+
+/// Exit code of a long-running or one-off command: its error on stderr.
+fn finish(command: &str, outcome: std::io::Result<()>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(std::io::stderr(), "error: portalgen watch cannot run: {err}");
+            let _ = writeln!(std::io::stderr(), "error: portalgen {command}: {err}");
             ExitCode::FAILURE
         }
     }

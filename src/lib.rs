@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostics;
+pub mod edge;
 pub mod help;
 pub mod http;
 pub mod report;

@@ -10,5 +10,8 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build(&cli.global, args),
         Command::Check(args) => commands::check(&cli.global, args),
         Command::Watch(args) => commands::watch(&cli.global, args),
+        Command::Serve(args) => commands::serve(&cli.global, args),
+        Command::Seed(args) => commands::seed(&cli.global, args),
+        Command::Keys(args) => commands::keys(&cli.global, args),
     }
 }
