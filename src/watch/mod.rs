@@ -41,6 +41,17 @@ pub struct WatchOptions {
 /// inputs are shown and wait for the next edit.
 pub fn run(paths: WorkspacePaths, options: WatchOptions) -> io::Result<()> {
     let out = options.build.out.clone();
+    // Watch first: an edit made while the first build runs is picked up right after it.
+    let (signals, received) = channel();
+    let stop = signals.clone();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(Signal::Stop);
+    })
+    .map_err(io::Error::other)?;
+    let roots = input_roots(&paths, &out);
+    let dirs = [&roots.tenants, &roots.themes, &roots.help].map(|d| d.to_path_buf());
+    let watcher = InputWatcher::start(&dirs, options.poll, signals).map_err(io::Error::other)?;
+
     let mut session = BuildSession::new(paths.clone(), options.build.clone(), true);
     let first = session.build(&Changed::default());
     report::print(
@@ -55,7 +66,7 @@ pub fn run(paths: WorkspacePaths, options: WatchOptions) -> io::Result<()> {
     hub.set_errors(overlay_errors(&first));
     let site = Arc::new(Site {
         bundles: BundleHost::new(&out),
-        slugs: RwLock::new(served_slugs(&first)),
+        slugs: RwLock::new(served_slugs(&[], &first)),
         hub: hub.clone(),
     });
     let server = DevServer::start(options.listen, site.clone())?;
@@ -63,16 +74,6 @@ pub fn run(paths: WorkspacePaths, options: WatchOptions) -> io::Result<()> {
     if options.open {
         open_browser(&format!("http://localhost:{}/", server.port));
     }
-
-    let (signals, received) = channel();
-    let stop = signals.clone();
-    ctrlc::set_handler(move || {
-        let _ = stop.send(Signal::Stop);
-    })
-    .map_err(io::Error::other)?;
-    let roots = input_roots(&paths, &out);
-    let dirs = [&roots.tenants, &roots.themes, &roots.help].map(|d| d.to_path_buf());
-    let watcher = InputWatcher::start(&dirs, options.poll, signals).map_err(io::Error::other)?;
 
     while let Some(paths_changed) = next_batch(&received) {
         let org_ids: BTreeSet<String> = session
@@ -87,7 +88,7 @@ pub fn run(paths: WorkspacePaths, options: WatchOptions) -> io::Result<()> {
         let started = Instant::now();
         let report = session.build(&edit.changed);
         if let Ok(mut slugs) = site.slugs.write() {
-            *slugs = served_slugs(&report);
+            *slugs = served_slugs(&slugs, &report);
         }
         let rebuilt = rebuilt(&report, &edit);
         hub.publish(&rebuilt);
@@ -143,9 +144,16 @@ fn absolute(path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// The slugs the server answers for: every selected one (one without a bundle yet answers 404).
-fn served_slugs(report: &BuildReport) -> Vec<String> {
-    report.slugs.iter().map(|s| s.slug.clone()).collect()
+/// The slugs the server answers for: every slug the build knows (one without a bundle yet
+/// answers 404), and those served before whose tenant file fails to load now, since their last
+/// good bundle stays in place until the file is fixed or deleted.
+fn served_slugs(before: &[String], report: &BuildReport) -> Vec<String> {
+    let mut slugs: BTreeSet<String> = report.slugs.iter().map(|s| s.slug.clone()).collect();
+    if !report.failed_tenant_files.is_empty() {
+        slugs.extend(before.iter().cloned());
+    }
+    slugs.retain(|slug| !report.removed.contains(slug));
+    slugs.into_iter().collect()
 }
 
 fn rebuilt(report: &BuildReport, edit: &Edit) -> Rebuilt {
