@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 mod clock;
+pub mod data;
 pub mod mail;
 mod server;
 pub mod sites;

@@ -13,6 +13,7 @@ use tiny_http::{Method, Request, Server};
 
 use super::api::{Answer, ApiError, ApiRequest};
 use super::auth::{codes, sessions, sso};
+use super::data;
 use super::{Call, Edge, log};
 use crate::bundle_host::plain_http_header;
 use crate::http::{Reply, send};
@@ -128,7 +129,15 @@ fn route_api(call: &mut Call) -> Result<Answer, ApiError> {
         ("/api/session", Method::Get) => sessions::show(call),
         ("/api/auth/code" | "/api/auth/verify" | "/api/auth/magic" | "/api/auth/logout", _)
         | ("/api/session", _) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
+        _ => {
+            let path = call.req.path.clone();
+            let segments: Vec<&str> = path
+                .trim_start_matches("/api/")
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .collect();
+            data::route(call, &segments).unwrap_or_else(|| Err(ApiError::not_found()))
+        }
     }
 }
 
