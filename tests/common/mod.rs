@@ -442,3 +442,5 @@ pub fn article_element(html: &str) -> &str {
     let end = html[start..].find("</article>").expect("</article>") + start;
     &html[start..end]
 }
+pub mod serve;
+pub mod smtp;

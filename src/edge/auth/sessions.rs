@@ -2,6 +2,7 @@
 //! HTTPS hosts), stored only as a keyed hash, valid on the plan slug that issued it, for seven
 //! idle days and thirty days at most. Signing in always starts a new session.
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::secret::{Purpose, random_token};
@@ -19,6 +20,11 @@ const TOUCH_AFTER_SECONDS: i64 = 60;
 const SECURE_COOKIE: &str = "__Host-portal_session";
 /// Plain-HTTP local development cannot set `Secure` or `__Host-` cookies.
 const LOCAL_COOKIE: &str = "portal_session";
+
+/// The body of a request that takes no fields: `{}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
 
 /// The signed-in customer of a request.
 pub struct SignedIn {
@@ -93,6 +99,7 @@ pub fn show(call: &mut Call) -> Result<Answer, ApiError> {
 /// `POST /api/auth/logout`: the server forgets the session; the cookie is cleared.
 pub fn sign_out(call: &mut Call) -> Result<Answer, ApiError> {
     call.req.require_same_origin_json()?;
+    let _: NoFields = call.req.json()?;
     if let Some(signed_in) = current(call)? {
         store::delete_session(call.conn, &signed_in.id_hash)?;
     }

@@ -34,7 +34,7 @@ pub fn record_code_request(
     Ok(())
 }
 
-/// Times of the address's code requests since `since`, oldest first.
+/// Times of the address's code requests after `since`, oldest first.
 pub fn code_requests_since(
     conn: &Connection,
     slug: &str,
@@ -43,7 +43,7 @@ pub fn code_requests_since(
 ) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT requested_at FROM login_code_requests
-         WHERE plan_slug = ?1 AND email_normalized = ?2 AND requested_at >= ?3
+         WHERE plan_slug = ?1 AND email_normalized = ?2 AND requested_at > ?3
          ORDER BY requested_at",
     )?;
     let rows = stmt.query_map(params![slug, email, since], |r| r.get(0))?;
