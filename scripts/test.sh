@@ -4,11 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the browser tests need, installed when missing.
+# Debian packages the tests need, installed when missing: Chromium and Node.js for the browser
+# tests, nginx for the front-proxy tests, poppler-utils to read the invoice PDFs.
 needed=()
 command -v chromium >/dev/null || needed+=(chromium)
 command -v node >/dev/null || needed+=(nodejs)
 command -v npm >/dev/null || needed+=(npm)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || needed+=(nginx)
+command -v pdftotext >/dev/null || needed+=(poppler-utils)
 if ((${#needed[@]})); then
     echo "== installing ${needed[*]}"
     sudo=""

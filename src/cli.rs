@@ -164,7 +164,8 @@ pub struct ServeArgs {
     /// Fill the store with demo customers and data for every plan slug (kept up to date).
     #[arg(long)]
     pub demo: bool,
-    /// Requests come through the front proxy: take the client address from X-Real-IP.
+    /// Requests come through the front proxy on this machine: take the client address from
+    /// X-Real-IP when the connection comes from loopback.
     #[arg(long)]
     pub behind_proxy: bool,
 }

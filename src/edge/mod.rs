@@ -87,10 +87,15 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     /// Who the per-client limits count: the connecting address, or the one the front proxy saw.
+    /// `X-Real-IP` counts only from a proxy on this machine: anyone else could choose it freely.
     pub fn client(&self) -> String {
-        let forwarded = self
-            .edge
-            .behind_proxy
+        let from_local_proxy = self.edge.behind_proxy
+            && self
+                .req
+                .client
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        let forwarded = from_local_proxy
             .then(|| self.req.header("x-real-ip"))
             .flatten();
         forwarded.unwrap_or(&self.req.client).to_owned()

@@ -442,5 +442,7 @@ pub fn article_element(html: &str) -> &str {
     let end = html[start..].find("</article>").expect("</article>") + start;
     &html[start..end]
 }
+
+pub mod front;
 pub mod serve;
 pub mod smtp;
