@@ -258,6 +258,8 @@ pub struct Answer {
     pub status: u16,
     pub body: Option<Value>,
     pub headers: Vec<(String, String)>,
+    /// A body that is not JSON (a document download): its content type and bytes.
+    pub file: Option<(String, Vec<u8>)>,
 }
 
 impl Answer {
@@ -266,7 +268,20 @@ impl Answer {
             status,
             body: Some(body),
             headers: Vec::new(),
+            file: None,
         }
+    }
+
+    /// A JSON answer serialized straight from `body`, without building a `Value` tree first:
+    /// for large answers on hot paths (the dashboard). The bytes travel as the body `file`.
+    pub fn json_from<T: Serialize>(status: u16, body: &T) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|_| ApiError::internal())?;
+        Ok(Answer {
+            status,
+            body: None,
+            headers: Vec::new(),
+            file: Some(("application/json".to_owned(), bytes)),
+        })
     }
 
     pub fn no_content() -> Self {
@@ -274,6 +289,20 @@ impl Answer {
             status: 204,
             body: None,
             headers: Vec::new(),
+            file: None,
+        }
+    }
+
+    /// A file to download (200), saved under `filename` (ASCII) by the browser.
+    pub fn file(content_type: &str, bytes: Vec<u8>, filename: &str) -> Self {
+        Answer {
+            status: 200,
+            body: None,
+            headers: vec![(
+                "Content-Disposition".to_owned(),
+                format!("attachment; filename=\"{filename}\""),
+            )],
+            file: Some((content_type.to_owned(), bytes)),
         }
     }
 
@@ -283,11 +312,16 @@ impl Answer {
     }
 
     pub fn into_reply(self, request_id: &str) -> Reply {
-        let body = self
-            .body
-            .map(|b| serde_json::to_vec(&b).unwrap_or_default())
-            .unwrap_or_default();
-        let mut reply = Reply::new(self.status, "application/json", body)
+        let (content_type, body) = match self.file {
+            Some((content_type, bytes)) => (content_type, bytes),
+            None => (
+                "application/json".to_owned(),
+                self.body
+                    .map(|b| serde_json::to_vec(&b).unwrap_or_default())
+                    .unwrap_or_default(),
+            ),
+        };
+        let mut reply = Reply::new(self.status, &content_type, body)
             .header("Cache-Control", "no-store")
             .header("X-Content-Type-Options", "nosniff")
             .header("X-Request-Id", request_id);

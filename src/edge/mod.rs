@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 mod clock;
 pub mod data;
+pub mod documents;
 pub mod mail;
 mod server;
 pub mod sites;

@@ -20,6 +20,8 @@ pub enum Purpose {
     Session,
     MagicLink,
     ApiKey,
+    /// The tag that makes a list's page cursor tamper-evident.
+    ListCursor,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
             Purpose::Session => b"session",
             Purpose::MagicLink => b"magic-link",
             Purpose::ApiKey => b"api-key",
+            Purpose::ListCursor => b"list-cursor",
         }
     }
 }

@@ -4,7 +4,10 @@
 //! portal: another customer's or another portal's id is 404, never 403.
 
 pub mod dashboard;
+pub mod energy;
 pub mod invoices;
+pub mod pagination;
+pub mod params;
 pub mod prices;
 pub mod readings;
 pub mod usage;

@@ -3,11 +3,16 @@
 //! the Nomos API; `demo` fills a database with a deterministic demo data set.
 
 pub mod auth;
+pub mod billing;
 pub mod calendar;
 pub mod customers;
+pub mod dashboard;
 pub mod demo;
+pub mod energy;
 pub mod ids;
+pub mod listing;
 pub mod nomos;
+pub mod readings;
 pub mod tariffs;
 pub mod tenants;
 #[cfg(test)]
@@ -19,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use customers::{
@@ -32,7 +38,11 @@ pub use tenants::{TenantOrganization, TenantPlan, sync_tenants};
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_core", include_str!("migrations/0001_core.sql")),
     ("0002_auth", include_str!("migrations/0002_auth.sql")),
+    ("0003_energy", include_str!("migrations/0003_energy.sql")),
 ];
+
+/// Prepared statements kept per connection (rusqlite's default is 16; the API has more).
+const STATEMENT_CACHE_CAPACITY: usize = 128;
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -145,9 +155,15 @@ impl Store {
 }
 
 /// Per-connection settings. synchronous=FULL makes every acknowledged commit durable in WAL
-/// mode too (NORMAL could lose the last commits on power loss).
+/// mode too (NORMAL could lose the last commits on power loss). The query planner stability
+/// guarantee keeps plans independent of bound values: without it, SQLite marks statements with
+/// a join, ORDER BY or MIN/MAX for re-preparing whenever their parameters are cleared, which
+/// rusqlite's statement cache does on every reuse — every cached query was parsed again.
+/// The cache holds every statement the API prepares.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "FULL")
 }
