@@ -12,8 +12,10 @@ use tiny_http::{Method, Request};
 
 use crate::http::Reply;
 
-/// Request bodies larger than this are refused.
+/// API request bodies larger than this are refused.
 pub const MAX_BODY: usize = 16 * 1024;
+/// Webhook deliveries carry whole objects: their cap is larger.
+pub const MAX_WEBHOOK_BODY: usize = 64 * 1024;
 
 /// A request as the API sees it.
 #[derive(Debug)]
@@ -31,11 +33,12 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
-    /// Reads the request's head and at most `MAX_BODY` bytes of its body.
+    /// Reads the request's head and at most `max_body` bytes of its body.
     pub fn read(
         request: &mut Request,
         origin: String,
         request_id: String,
+        max_body: usize,
     ) -> Result<Self, ApiError> {
         let headers: BTreeMap<String, String> = request
             .headers()
@@ -47,17 +50,17 @@ impl ApiRequest {
                 )
             })
             .collect();
-        if request.body_length().is_some_and(|n| n > MAX_BODY) {
-            return Err(ApiError::payload_too_large());
+        if request.body_length().is_some_and(|n| n > max_body) {
+            return Err(ApiError::payload_too_large(max_body));
         }
         let mut body = Vec::new();
         request
             .as_reader()
-            .take(MAX_BODY as u64 + 1)
+            .take(max_body as u64 + 1)
             .read_to_end(&mut body)
             .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
-        if body.len() > MAX_BODY {
-            return Err(ApiError::payload_too_large());
+        if body.len() > max_body {
+            return Err(ApiError::payload_too_large(max_body));
         }
         let url = request.url().to_owned();
         let (path, query) = url.split_once('?').unwrap_or((&url, ""));
@@ -191,11 +194,11 @@ impl ApiError {
         )
     }
 
-    pub fn payload_too_large() -> Self {
+    pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             413,
             "PAYLOAD_TOO_LARGE",
-            format!("The request body is larger than {MAX_BODY} bytes."),
+            format!("The request body is larger than {limit} bytes."),
         )
     }
 

@@ -10,6 +10,7 @@ pub mod mail;
 mod server;
 pub mod sites;
 pub mod store;
+pub mod webhooks;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;

@@ -11,10 +11,10 @@ use std::time::Instant;
 use serde_json::json;
 use tiny_http::{Method, Request, Server};
 
-use super::api::{Answer, ApiError, ApiRequest};
+use super::api::{Answer, ApiError, ApiRequest, MAX_BODY, MAX_WEBHOOK_BODY};
 use super::auth::{codes, sessions, sso};
-use super::data;
 use super::{Call, Edge, log};
+use super::{data, webhooks};
 use crate::bundle_host::plain_http_header;
 use crate::http::{Reply, send};
 
@@ -74,14 +74,27 @@ fn handle(edge: &Edge, conn: &mut rusqlite::Connection, mut request: Request) {
 
     let reply = if path == "/healthz" {
         health(conn, &request_id)
-    } else if path == "/admin/magic_link" || path.starts_with("/api/") {
+    } else if path == "/admin/magic_link"
+        || path.starts_with("/api/")
+        || path.starts_with("/webhooks/")
+    {
         let origin = visit.as_ref().map(|v| v.origin.clone()).unwrap_or_default();
-        match ApiRequest::read(&mut request, origin, request_id.clone()) {
-            Ok(api) => {
+        let max_body = if path.starts_with("/webhooks/") {
+            MAX_WEBHOOK_BODY
+        } else {
+            MAX_BODY
+        };
+        let answer =
+            ApiRequest::read(&mut request, origin, request_id.clone(), max_body).and_then(|api| {
                 let now = edge.clock.now();
-                let answer = if path == "/admin/magic_link" {
+                if path == "/admin/magic_link" {
                     match method {
                         Method::Post => sso::create_link(edge, conn, &api, now),
+                        _ => Err(ApiError::method_not_allowed()),
+                    }
+                } else if let Some(org) = path.strip_prefix("/webhooks/nomos/") {
+                    match method {
+                        Method::Post => webhooks::receive(edge, conn, &api, org, now),
                         _ => Err(ApiError::method_not_allowed()),
                     }
                 } else {
@@ -98,13 +111,11 @@ fn handle(edge: &Edge, conn: &mut rusqlite::Connection, mut request: Request) {
                         }
                         None => Err(ApiError::not_found()),
                     }
-                };
-                answer
-                    .unwrap_or_else(|e| e.into_answer(&request_id))
-                    .into_reply(&request_id)
-            }
-            Err(error) => error.into_answer(&request_id).into_reply(&request_id),
-        }
+                }
+            });
+        answer
+            .unwrap_or_else(|e| e.into_answer(&request_id))
+            .into_reply(&request_id)
     } else {
         match &visit {
             Some(visit) => bundle_file(edge, visit, &method, &path),

@@ -5,10 +5,12 @@
 
 pub mod dashboard;
 pub mod energy;
+pub mod account;
 pub mod invoices;
 pub mod pagination;
 pub mod params;
 pub mod prices;
+pub mod orders;
 pub mod readings;
 pub mod usage;
 
@@ -18,9 +20,11 @@ use super::api::{Answer, ApiError};
 /// Answers a data request; `None` when no data route has this path. `segments` are the path's
 /// parts after `/api/`, e.g. `["subscriptions", "sub_123", "usage"]`.
 pub fn route(call: &mut Call, segments: &[&str]) -> Option<Result<Answer, ApiError>> {
-    prices::route(call, segments)
+    account::route(call, segments)
+        .or_else(|| prices::route(call, segments))
         .or_else(|| usage::route(call, segments))
         .or_else(|| dashboard::route(call, segments))
         .or_else(|| invoices::route(call, segments))
         .or_else(|| readings::route(call, segments))
+        .or_else(|| orders::route(call, segments))
 }
