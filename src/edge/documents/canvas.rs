@@ -4,13 +4,13 @@
 
 use krilla::Document;
 use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect, Transform};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
-use krilla::text::GlyphId;
+use krilla_svg::{SurfaceExt, SvgSettings};
 use lightningcss::traits::Parse;
 use lightningcss::values::color::{CssColor, RGBA};
 
@@ -287,20 +287,30 @@ fn draw(surface: &mut Surface, fonts: &Fonts, op: &Op) {
             }
         }
         Op::Svg { x, y, w, h, svg } => {
-            surface.push_transform(&Transform::from_translate(*x, *y));
-            // krilla-svg's one entry point that parses SVG text itself (meant for SVG glyphs):
-            // it fits the image into (w, h). Its SVG parser gets no fonts, so text in the logo
-            // is not drawn; shapes, paths and colours are.
-            krilla_svg::render_svg_glyph(
-                svg.as_bytes(),
-                rgb::Color::black(),
-                GlyphId::new(u32::MAX),
-                (*w, *h),
-                surface,
-            );
-            surface.pop();
+            let Some(tree) = svg_tree(svg) else {
+                return;
+            };
+            // Fitted into (w, h), keeping the logo's proportions.
+            let (width, height) = (tree.size().width(), tree.size().height());
+            let scale = (w / width).min(h / height);
+            if let Some(size) = Size::from_wh(width * scale, height * scale) {
+                surface.push_transform(&Transform::from_translate(*x, *y));
+                surface.draw_svg(&tree, size, SvgSettings::default());
+                surface.pop();
+            }
         }
     }
+}
+
+/// Parses an SVG with the bundled fonts, so text in a logo (a wordmark) is drawn too: any
+/// family the logo names that is not bundled falls back to the bundled sans-serif.
+fn svg_tree(svg: &str) -> Option<usvg::Tree> {
+    let mut options = usvg::Options::default();
+    let fonts = options.fontdb_mut();
+    fonts.load_font_data(super::fonts::REGULAR_TTF.to_vec());
+    fonts.load_font_data(super::fonts::BOLD_TTF.to_vec());
+    fonts.set_sans_serif_family("DejaVu Sans");
+    usvg::Tree::from_str(svg, &options).ok()
 }
 
 #[cfg(test)]

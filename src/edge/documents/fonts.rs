@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 
-static REGULAR_TTF: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
-static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
+pub(super) static REGULAR_TTF: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+pub(super) static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
 
 static REGULAR: LazyLock<Metrics> =
     LazyLock::new(|| Metrics::parse(REGULAR_TTF).expect("fonts/DejaVuSans.ttf is a TrueType font"));
