@@ -18,6 +18,7 @@ pub fn render_bundle(
     org: &OrgAssets,
     edge_url: &str,
     previous: Option<&PageMemo>,
+    remember: bool,
 ) -> Result<(Vec<OutputFile>, PageMemo), Diagnostics> {
     let pages = PlanPages {
         tenant,
@@ -25,6 +26,7 @@ pub fn render_bundle(
         theme,
         org,
         previous,
+        remember,
     };
     let (mut files, memo) = pages.render()?;
     files.extend(org.files().cloned());

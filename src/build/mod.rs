@@ -264,6 +264,7 @@ fn build_workspace(
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             ProgressBar::new(todo.len() as u64).with_style(style)
         });
+    let remember = pages.is_some();
     let previous_pages = pages.as_mut().map(|memos| {
         todo.iter()
             .filter_map(|(_, p)| Some((p.slug.as_str(), memos.remove(&p.slug)?)))
@@ -284,6 +285,7 @@ fn build_workspace(
                     options,
                     &fingerprints[plan.slug.as_str()],
                     previous,
+                    remember,
                 ),
                 Err(problems) => Err(problems.clone()),
             };
@@ -404,10 +406,18 @@ fn render_plan(
     options: &BuildOptions,
     fingerprint: &str,
     previous: Option<&PageMemo>,
+    remember: bool,
 ) -> Result<(Vec<OutputFile>, SlugState, PageMemo), Diagnostics> {
     let theme = &workspace.themes[&tenant.config.theme];
-    let (files, memo) =
-        bundle::render_bundle(tenant, plan, theme, org, &options.edge_url, previous)?;
+    let (files, memo) = bundle::render_bundle(
+        tenant,
+        plan,
+        theme,
+        org,
+        &options.edge_url,
+        previous,
+        remember,
+    )?;
     let manifest = files.last().map(|f| f.hash_hex()).unwrap_or_default();
     let entry = index_entry(tenant, plan, files.len() - 1, manifest);
     Ok((

@@ -26,6 +26,9 @@ pub struct PlanPages<'a> {
     pub org: &'a OrgAssets,
     /// Pages of an earlier render, reused where everything a page is rendered from is unchanged.
     pub previous: Option<&'a PageMemo>,
+    /// Whether to remember the pages for a later render (`watch`); a one-shot build skips the
+    /// hashing that needs.
+    pub remember: bool,
 }
 
 /// Rendered pages by output path, each with the hash of everything it was rendered from.
@@ -181,12 +184,12 @@ impl PlanPages<'_> {
                 .map(|s| format!("/help/{locale}/{}/", s.article.id))
                 .collect();
             let help_context = self.help_context(locale, shown, &titles, &summaries, &urls);
-            let help_key = combined_hash([(
-                "help",
-                serde_json::to_vec(&help_context)
-                    .unwrap_or_default()
-                    .as_slice(),
-            )]);
+            let help_key = self.memo_key(|| {
+                vec![(
+                    "help",
+                    serde_json::to_vec(&help_context).unwrap_or_default(),
+                )]
+            });
             let help = to_value(help_context);
 
             let index_path = format!("/help/{locale}/");
@@ -211,16 +214,18 @@ impl PlanPages<'_> {
             for (i, item) in shown.iter().enumerate() {
                 let shown_article = &item.article;
                 let html = shown_article.body.html.fill(&values, true);
-                let key = combined_hash([
-                    ("help", help_key.as_slice()),
-                    ("id", shown_article.id.as_bytes()),
-                    ("title", titles[i].as_bytes()),
-                    ("category", shown_article.category.as_bytes()),
-                    ("keywords", shown_article.keywords.join("\n").as_bytes()),
-                    ("html", html.as_bytes()),
-                    ("lang", shown_article.locale.as_bytes()),
-                    ("fallback", &[u8::from(item.fallback)]),
-                ]);
+                let key = self.memo_key(|| {
+                    vec![
+                        ("help", help_key.to_vec()),
+                        ("id", shown_article.id.clone().into_bytes()),
+                        ("title", titles[i].clone().into_bytes()),
+                        ("category", shown_article.category.clone().into_bytes()),
+                        ("keywords", shown_article.keywords.join("\n").into_bytes()),
+                        ("html", html.clone().into_bytes()),
+                        ("lang", shown_article.locale.clone().into_bytes()),
+                        ("fallback", vec![u8::from(item.fallback)]),
+                    ]
+                });
                 let article = context! {
                     id => &shown_article.id,
                     title => &titles[i],
@@ -463,14 +468,16 @@ impl PlanPages<'_> {
             key,
         } = page;
         let out = output_path(path);
-        let key = combined_hash([
-            ("templates", self.theme.templates_key.as_slice()),
-            ("template", template.as_bytes()),
-            ("base", base.key.as_slice()),
-            ("id", id.as_bytes()),
-            ("title", title.as_bytes()),
-            ("page", key.as_slice()),
-        ]);
+        let key = self.memo_key(|| {
+            vec![
+                ("templates", self.theme.templates_key.to_vec()),
+                ("template", template.as_bytes().to_vec()),
+                ("base", base.key.to_vec()),
+                ("id", id.as_bytes().to_vec()),
+                ("title", title.clone().into_bytes()),
+                ("page", key.to_vec()),
+            ]
+        });
         let reused = self
             .previous
             .and_then(|p| p.0.get(&out))
@@ -494,8 +501,19 @@ impl PlanPages<'_> {
                 OutputFile::new(out, html)
             }
         };
-        memo.0.insert(file.path.clone(), (key, file.clone()));
+        if self.remember {
+            memo.0.insert(file.path.clone(), (key, file.clone()));
+        }
         Ok(file)
+    }
+
+    /// The hash a remembered page is recognised by; nothing to compute when pages are not kept.
+    fn memo_key(&self, parts: impl FnOnce() -> Vec<(&'static str, Vec<u8>)>) -> ContentHash {
+        if !self.remember {
+            return ContentHash::default();
+        }
+        let parts = parts();
+        combined_hash(parts.iter().map(|(name, bytes)| (*name, bytes.as_slice())))
     }
 }
 
