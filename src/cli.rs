@@ -72,7 +72,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Fill the store with the demo data (what `serve --demo` does on start).
     Seed(SeedArgs),
-    /// API keys of the organizations' backends, for portal single sign-on.
+    /// API keys of the organizations' backends (portal single sign-on) and their signing
+    /// secrets for Nomos webhooks.
     Keys(KeysArgs),
 }
 
@@ -198,6 +199,18 @@ pub enum KeysCommand {
         name: String,
         #[arg(long, default_value = "data/portalgen.db", env = "PORTALGEN_DB")]
         db: PathBuf,
+        #[arg(long, default_value = "data/secret.key", env = "PORTALGEN_SECRET_FILE")]
+        secret_file: PathBuf,
+    },
+    /// Create (or replace) an organization's signing secret for Nomos webhooks at
+    /// /webhooks/nomos/<org>; it is shown once.
+    WebhookSecret {
+        /// The organization (tenant file name without .yaml).
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "data/portalgen.db", env = "PORTALGEN_DB")]
+        db: PathBuf,
+        /// The server secret the signing secret is sealed with in the store.
         #[arg(long, default_value = "data/secret.key", env = "PORTALGEN_SECRET_FILE")]
         secret_file: PathBuf,
     },

@@ -103,6 +103,14 @@ pub fn keys(global: &GlobalOptions, args: KeysArgs) -> ExitCode {
             "keys create",
             edge::create_api_key(&paths(global), &db, &secret_file, &org, &name),
         ),
+        KeysCommand::WebhookSecret {
+            org,
+            db,
+            secret_file,
+        } => finish(
+            "keys webhook-secret",
+            edge::create_webhook_secret(&paths(global), &db, &secret_file, &org),
+        ),
     }
 }
 

@@ -194,11 +194,7 @@ pub fn create_api_key(
     name: &str,
 ) -> io::Result<()> {
     let sites = load_sites(paths)?;
-    if !sites.all().any(|s| s.tenant.id == org) {
-        return Err(io::Error::other(format!(
-            "no organization `{org}` (expected the name of a tenant file, e.g. tenants/{org}.yaml)"
-        )));
-    }
+    require_org(&sites, org)?;
     let (_, conn) = open_store(db, &sites)?;
     let secret = ServerSecret::load_or_create(secret_file)?;
     let key = format!("{API_KEY_PREFIX}{}", random_token(32)?);
@@ -213,6 +209,36 @@ pub fn create_api_key(
         "API key {id} for `{org}` ({name}). It is shown only now: store it in the backend's secrets. Use it as `Authorization: Bearer <key>` for POST /admin/magic_link."
     );
     Ok(())
+}
+
+/// `portalgen keys webhook-secret`: a new signing secret for `org`'s Nomos webhooks, printed
+/// once and stored sealed with the server secret; it replaces the previous one at once.
+pub fn create_webhook_secret(
+    paths: &WorkspacePaths,
+    db: &Path,
+    secret_file: &Path,
+    org: &str,
+) -> io::Result<()> {
+    let sites = load_sites(paths)?;
+    require_org(&sites, org)?;
+    let (_, conn) = open_store(db, &sites)?;
+    let secret = ServerSecret::load_or_create(secret_file)?;
+    let shown = webhooks::create_secret(&conn, &secret, org, Clock::from_env().now())?;
+    let _ = writeln!(io::stdout().lock(), "{shown}");
+    let _ = writeln!(
+        io::stderr(),
+        "Webhook signing secret for `{org}`; any earlier one no longer verifies. It is shown only now: enter it in the Nomos dashboard for the endpoint https://<a portal host>/webhooks/nomos/{org} (the HMAC key is the secret exactly as shown)."
+    );
+    Ok(())
+}
+
+fn require_org(sites: &Sites, org: &str) -> io::Result<()> {
+    if sites.all().any(|s| s.tenant.id == org) {
+        return Ok(());
+    }
+    Err(io::Error::other(format!(
+        "no organization `{org}` (expected the name of a tenant file, e.g. tenants/{org}.yaml)"
+    )))
 }
 
 fn load_sites(paths: &WorkspacePaths) -> io::Result<Sites> {

@@ -22,6 +22,8 @@ pub enum Purpose {
     ApiKey,
     /// The tag that makes a list's page cursor tamper-evident.
     ListCursor,
+    /// The key stream and check tag that seal an organization's webhook signing secret.
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -32,6 +34,7 @@ impl Purpose {
             Purpose::MagicLink => b"magic-link",
             Purpose::ApiKey => b"api-key",
             Purpose::ListCursor => b"list-cursor",
+            Purpose::WebhookSecret => b"webhook-secret",
         }
     }
 }

@@ -3,15 +3,17 @@
 //! orders and products. Every handler answers only for the signed-in customer on the requesting
 //! portal: another customer's or another portal's id is 404, never 403.
 
+pub mod account;
 pub mod dashboard;
 pub mod energy;
-pub mod account;
+pub mod iban;
 pub mod invoices;
+pub mod orders;
 pub mod pagination;
 pub mod params;
 pub mod prices;
-pub mod orders;
 pub mod readings;
+pub mod termination;
 pub mod usage;
 
 use super::Call;

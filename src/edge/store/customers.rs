@@ -225,7 +225,8 @@ pub fn customer_in_org(
     .with_db_path(conn)
 }
 
-const SUBSCRIPTION_COLUMNS: &str = "s.id, s.customer_id, s.plan_slug, p.id, s.number, s.status, \
+/// The columns [`subscription_from_row`] reads, with the joins they need (`s` the subscription).
+pub(super) const SUBSCRIPTION_COLUMNS: &str = "s.id, s.customer_id, s.plan_slug, p.id, s.number, s.status, \
      s.type, s.estimated_usage_kwh, s.monthly_prepayment_ct, s.start_at, s.end_at, \
      s.terminated_at, s.termination_reason, s.metadata, s.created_at, s.updated_at, \
      a.id, a.street, a.house_number, a.zip, a.city, a.created_at, \
@@ -250,7 +251,7 @@ fn address_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<AddressReco
     })
 }
 
-fn subscription_from_row(row: &Row<'_>) -> rusqlite::Result<SubscriptionRecord> {
+pub(super) fn subscription_from_row(row: &Row<'_>) -> rusqlite::Result<SubscriptionRecord> {
     let metadata: Option<String> = row.get(13)?;
     let metadata = metadata
         .map(|json| serde_json::from_str(&json))

@@ -2,6 +2,8 @@
 //! by the binary itself, one connection per worker thread. Customer data follows the shapes of
 //! the Nomos API; `demo` fills a database with a deterministic demo data set.
 
+pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod calendar;
@@ -10,13 +12,16 @@ pub mod dashboard;
 pub mod demo;
 pub mod energy;
 pub mod ids;
+pub mod lifecycle;
 pub mod listing;
 pub mod nomos;
+pub mod orders;
 pub mod readings;
 pub mod tariffs;
 pub mod tenants;
 #[cfg(test)]
 mod test_support;
+pub mod webhooks;
 
 use std::fs;
 use std::io;
@@ -39,6 +44,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_core", include_str!("migrations/0001_core.sql")),
     ("0002_auth", include_str!("migrations/0002_auth.sql")),
     ("0003_energy", include_str!("migrations/0003_energy.sql")),
+    ("0004_account", include_str!("migrations/0004_account.sql")),
+    (
+        "0005_webhooks",
+        include_str!("migrations/0005_webhooks.sql"),
+    ),
 ];
 
 /// Prepared statements kept per connection (rusqlite's default is 16; the API has more).
