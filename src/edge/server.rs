@@ -138,8 +138,17 @@ fn route_api(call: &mut Call) -> Result<Answer, ApiError> {
         ("/api/auth/magic", Method::Post) => sso::use_link(call),
         ("/api/auth/logout", Method::Post) => sessions::sign_out(call),
         ("/api/session", Method::Get) => sessions::show(call),
+        ("/api/openapi.json", Method::Get) => Ok(Answer {
+            status: 200,
+            body: None,
+            headers: Vec::new(),
+            file: Some((
+                "application/json".to_owned(),
+                include_str!("openapi.json").as_bytes().to_vec(),
+            )),
+        }),
         ("/api/auth/code" | "/api/auth/verify" | "/api/auth/magic" | "/api/auth/logout", _)
-        | ("/api/session", _) => Err(ApiError::method_not_allowed()),
+        | ("/api/session" | "/api/openapi.json", _) => Err(ApiError::method_not_allowed()),
         _ => {
             let path = call.req.path.clone();
             let segments: Vec<&str> = path
