@@ -7,7 +7,11 @@ library only; wrk and nginx from Debian).
    deploy/nginx/ (the same files tests/front.rs runs). Per run: requests/s, latency percentiles,
    non-2xx answers, socket errors, the edge's peak threads and memory, CPU seconds used by the
    edge, nginx and wrk, and by the rest of the machine ("other CPU": the machine is shared).
-2. The probes of tests/front.rs against both: 300 idle half-open connections (the edge's and
+2. With --data instead: the customer-data calls the portal screens make, straight to the edge —
+   `GET /api/subscriptions/{id}/dashboard` (the signed-in demo customer's smart-meter
+   subscription) and an invoice page `GET /api/invoices?limit=10` — the same per-run figures plus
+   the edge's peak resident memory per run (VmHWM, reset before each run).
+3. The probes of tests/front.rs against both: 300 idle half-open connections (the edge's and
    nginx's threads and memory; when the connections get closed) and one 100 MiB header line
    (answer, the edge's peak memory), plus a 20 KiB body.
 
@@ -21,6 +25,7 @@ Usage (from anywhere):
   python3 benches/edge_bench.py                     # cargo build --release, everything (~6 min)
   python3 benches/edge_bench.py --duration 5 --connections 2,32   # smoke run
   python3 benches/edge_bench.py --binary target/release/portalgen --skip-probes
+  python3 benches/edge_bench.py --data              # dashboard and invoice page, 16 and 64 connections
 A JSON summary goes to benches/results/edge-latest.json (git-ignored). wrk and nginx are
 installed with apt-get when missing.
 """
@@ -87,6 +92,25 @@ def proc_stats(pid: int) -> tuple[int, int]:
         return threads, rss
     except (OSError, StopIteration):
         return 0, 0
+
+
+def proc_hwm_kib(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a process since start or the last reset_hwm."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def reset_hwm(pid: int) -> bool:
+    """Resets VmHWM to the current RSS (writing 5 to clear_refs; needs the process's owner)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def children(pid: int) -> list[int]:
@@ -162,8 +186,9 @@ class Sampler:
         self.thread.join()
 
 
-def need_tools() -> None:
-    missing = [pkg for tool, pkg in [("nginx", "nginx"), ("wrk", "wrk")] if not find_tool(tool)]
+def need_tools(nginx: bool = True) -> None:
+    tools = [("nginx", "nginx"), ("wrk", "wrk")] if nginx else [("wrk", "wrk")]
+    missing = [pkg for tool, pkg in tools if not find_tool(tool)]
     if missing:
         log(f"== apt-get install -y {' '.join(missing)}")
         sudo = [] if os.geteuid() == 0 else ["sudo"]
@@ -360,6 +385,26 @@ def sign_in(edge: Edge) -> str:
     return hdrs["set-cookie"].split(";")[0]
 
 
+def smart_subscription(edge: Edge, cookie: str) -> str:
+    """Id of the signed-in customer's first active smart-meter subscription (else the first)."""
+    status, _, body = http(edge.port, "GET", "lumio.localhost", "/api/subscriptions?limit=100",
+                           {"Cookie": cookie})
+    assert status == 200, (status, body)
+    subs = []
+    for item in json.loads(body)["items"]:
+        status, _, detail = http(edge.port, "GET", "lumio.localhost",
+                                 f"/api/subscriptions/{item['id']}", {"Cookie": cookie})
+        assert status == 200, (status, detail)
+        meter = json.loads(detail).get("meter") or {}
+        subs.append((meter.get("type") != "smart" if isinstance(meter, dict) else True,
+                     item["status"] != "active", item["id"]))
+    assert subs, "the demo customer has no subscription"
+    subs.sort()
+    if subs[0][0]:
+        log(f"   no smart-meter subscription, using {subs[0][2]}")
+    return subs[0][2]
+
+
 # --- wrk
 
 
@@ -402,12 +447,14 @@ def parse_wrk(out: str) -> dict:
 
 
 def run_wrk(target: str, port: int, cookie: str, conns: int, threads: int, duration: int,
-            edge: Edge, nginx: Nginx) -> dict:
+            edge: Edge, nginx: Nginx | None, path: str = "/api/session") -> dict:
     cmd = [find_tool("wrk"), f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency",
            "-H", "Host: lumio.localhost", "-H", f"Cookie: {cookie}",
-           f"http://127.0.0.1:{port}/api/session"]
+           f"http://127.0.0.1:{port}{path}"]
+    nginx_pids = nginx.pids if nginx else (lambda: [])
+    hwm_reset = reset_hwm(edge.pid)
     edge_cpu0 = proc_cpu_seconds(edge.pid)
-    ours0 = edge_cpu0 + sum(proc_cpu_seconds(p) for p in nginx.pids())
+    ours0 = edge_cpu0 + sum(proc_cpu_seconds(p) for p in nginx_pids())
     busy0 = cpu_busy_seconds()
     irq0 = cpu_irq_seconds()
     t0 = time.time()
@@ -417,7 +464,8 @@ def run_wrk(target: str, port: int, cookie: str, conns: int, threads: int, durat
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.time() - t0
     edge_cpu = proc_cpu_seconds(edge.pid)
-    nginx_cpu = sum(proc_cpu_seconds(p) for p in nginx.pids())
+    nginx_cpu = sum(proc_cpu_seconds(p) for p in nginx_pids())
+    hwm = proc_hwm_kib(edge.pid)
     busy = cpu_busy_seconds() - busy0
     irq = cpu_irq_seconds() - irq0
     wrk_cpu = usage.ru_utime + usage.ru_stime
@@ -429,9 +477,10 @@ def run_wrk(target: str, port: int, cookie: str, conns: int, threads: int, durat
     else:
         result["ok_per_s"] = 0.0
     result.update({
-        "target": target, "connections": conns, "threads": threads, "duration_s": duration,
+        "target": target, "path": path, "connections": conns, "threads": threads, "duration_s": duration,
         "edge_peak_threads": sampler.peak_threads,
         "edge_peak_rss_mib": round(sampler.peak_rss / 1024, 1),
+        "edge_vmhwm_mib": round(hwm / 1024, 1), "vmhwm_reset": hwm_reset,
         "server_cpu_s": round(ours, 1), "edge_cpu_s": round(edge_cpu - edge_cpu0, 1),
         "wrk_cpu_s": round(wrk_cpu, 1), "softirq_cpu_s": round(irq, 1),
         "other_cpu_s": round(max(0.0, busy - ours - wrk_cpu - irq), 1), "wall_s": round(wall, 1),
@@ -568,13 +617,34 @@ def table(runs: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def data_table(runs: list[dict]) -> str:
+    rows = ["| call | connections | requests/s | of them 2xx/s | p50 | p90 | p99 | non-2xx | "
+            "socket errors | edge peak threads | edge peak RSS (VmHWM) | CPU s: edge / wrk / softirq / other |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        lat = r["latency_ms"]
+        fmt = lambda v: "?" if v is None else f"{v:.2f} ms"
+        errs = r["socket_errors"]
+        err_text = "0" if not errs else ", ".join(f"{k} {v}" for k, v in errs.items() if v) or "0"
+        rows.append(
+            f"| {r['target']} | {r['connections']} | {r['requests_per_s']:,.0f} | "
+            f"{r['ok_per_s']:,.0f} | {fmt(lat['50'])} | {fmt(lat['90'])} | {fmt(lat['99'])} | "
+            f"{r['non_2xx']:,} | {err_text} | {r['edge_peak_threads']} | "
+            f"{r['edge_vmhwm_mib']} MiB | {r['edge_cpu_s']} / {r['wrk_cpu_s']} / "
+            f"{r['softirq_cpu_s']} / {r['other_cpu_s']} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", type=Path, help="portalgen binary (default: cargo build --release)")
     ap.add_argument("--duration", type=int, default=30)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--connections", default="2,8,32,64")
+    ap.add_argument("--connections", help="comma-separated (default 2,8,32,64; 16,64 with --data)")
     ap.add_argument("--skip-probes", action="store_true")
+    ap.add_argument("--data", action="store_true",
+                    help="measure the dashboard and an invoice page straight to the edge instead "
+                         "(no nginx, no probes)")
     ap.add_argument("--max-other-cores", type=float, default=0.6,
                     help="wait before each run until the machine uses at most this many cores")
     args = ap.parse_args()
@@ -583,7 +653,9 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    need_tools()
+    if args.connections is None:
+        args.connections = "16,64" if args.data else "2,8,32,64"
+    need_tools(nginx=not args.data)
     if args.binary is None:
         log("== cargo build --release")
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
@@ -597,38 +669,60 @@ def main() -> None:
     results: dict = {"machine": info, "runs": [], "probes": {}}
     try:
         edge = Edge(binary, work)
-        nginx = Nginx(work, edge.port)
-        cookie = sign_in(edge)
-        for name, port in [("edge", edge.port), ("nginx", nginx.port)]:
-            status, _, body = http(port, "GET", "lumio.localhost", "/api/session", {"Cookie": cookie})
-            assert status == 200, (name, status, body)
-        log(f"== edge on {edge.port}, nginx on {nginx.port}, signed in")
-        for conns in [int(c) for c in args.connections.split(",")]:
-            for name, port in [("edge", edge.port), ("nginx → edge", nginx.port)]:
-                other = wait_quiet(args.max_other_cores)
-                log(f"== wrk {name} -c{conns} (machine busy {other:.2f} cores before)")
-                run = run_wrk(name, port, cookie, conns, args.threads, args.duration, edge, nginx)
-                run["busy_cores_before"] = round(other, 2)
-                results["runs"].append(run)
-                log(f"   {run['requests_per_s']} req/s, non-2xx {run['non_2xx']}, "
-                    f"errors {run['socket_errors']}, other CPU {run['other_cpu_s']} s")
-        if not args.skip_probes:
-            wait_quiet(args.max_other_cores)
-            log("== probes: 300 half-open connections")
-            results["probes"]["half_open_nginx"] = half_open_probe(nginx.port, edge, nginx, 300, 30)
-            time.sleep(6)  # tiny_http's idle pool threads end
-            results["probes"]["half_open_edge"] = half_open_probe(edge.port, edge, None, 300, 15)
-            time.sleep(6)
-            log("== probes: one 100 MiB header line")
-            results["probes"]["huge_header_nginx"] = huge_header_probe(nginx.port, edge, 100 << 20)
-            results["probes"]["huge_header_edge"] = huge_header_probe(edge.port, edge, 100 << 20)
-            results["probes"]["body_20k"] = {"nginx": body_probe(nginx.port),
-                                             "edge": body_probe(edge.port)}
-            log_text = (work / "edge.log").read_text(errors="replace")
-            results["probes"]["edge_logged"] = {
-                "probe_idle": log_text.count("/probe-idle"),
-                "probe_huge": log_text.count("/probe-huge"),
-            }
+        if args.data:
+            cookie = sign_in(edge)
+            sub = smart_subscription(edge, cookie)
+            calls = [("dashboard", f"/api/subscriptions/{sub}/dashboard"),
+                     ("invoice page", "/api/invoices?limit=10")]
+            for name, path in calls:
+                status, _, body = http(edge.port, "GET", "lumio.localhost", path, {"Cookie": cookie})
+                assert status == 200, (name, status, body[:500])
+                log(f"== {name}: GET {path} -> {status}, {len(body)} bytes")
+            results["data_calls"] = dict(calls)
+            for conns in [int(c) for c in args.connections.split(",")]:
+                for name, path in calls:
+                    other = wait_quiet(args.max_other_cores)
+                    log(f"== wrk edge {name} -c{conns} (machine busy {other:.2f} cores before)")
+                    run = run_wrk(name, edge.port, cookie, conns, args.threads, args.duration,
+                                  edge, None, path)
+                    run["busy_cores_before"] = round(other, 2)
+                    results["runs"].append(run)
+                    log(f"   {run['requests_per_s']} req/s, p99 {run['latency_ms']['99']} ms, "
+                        f"non-2xx {run['non_2xx']}, errors {run['socket_errors']}, "
+                        f"VmHWM {run['edge_vmhwm_mib']} MiB, other CPU {run['other_cpu_s']} s")
+        else:
+            nginx = Nginx(work, edge.port)
+            cookie = sign_in(edge)
+            for name, port in [("edge", edge.port), ("nginx", nginx.port)]:
+                status, _, body = http(port, "GET", "lumio.localhost", "/api/session", {"Cookie": cookie})
+                assert status == 200, (name, status, body)
+            log(f"== edge on {edge.port}, nginx on {nginx.port}, signed in")
+            for conns in [int(c) for c in args.connections.split(",")]:
+                for name, port in [("edge", edge.port), ("nginx → edge", nginx.port)]:
+                    other = wait_quiet(args.max_other_cores)
+                    log(f"== wrk {name} -c{conns} (machine busy {other:.2f} cores before)")
+                    run = run_wrk(name, port, cookie, conns, args.threads, args.duration, edge, nginx)
+                    run["busy_cores_before"] = round(other, 2)
+                    results["runs"].append(run)
+                    log(f"   {run['requests_per_s']} req/s, non-2xx {run['non_2xx']}, "
+                        f"errors {run['socket_errors']}, other CPU {run['other_cpu_s']} s")
+            if not args.skip_probes:
+                wait_quiet(args.max_other_cores)
+                log("== probes: 300 half-open connections")
+                results["probes"]["half_open_nginx"] = half_open_probe(nginx.port, edge, nginx, 300, 30)
+                time.sleep(6)  # tiny_http's idle pool threads end
+                results["probes"]["half_open_edge"] = half_open_probe(edge.port, edge, None, 300, 15)
+                time.sleep(6)
+                log("== probes: one 100 MiB header line")
+                results["probes"]["huge_header_nginx"] = huge_header_probe(nginx.port, edge, 100 << 20)
+                results["probes"]["huge_header_edge"] = huge_header_probe(edge.port, edge, 100 << 20)
+                results["probes"]["body_20k"] = {"nginx": body_probe(nginx.port),
+                                                 "edge": body_probe(edge.port)}
+                log_text = (work / "edge.log").read_text(errors="replace")
+                results["probes"]["edge_logged"] = {
+                    "probe_idle": log_text.count("/probe-idle"),
+                    "probe_huge": log_text.count("/probe-huge"),
+                }
     finally:
         if nginx:
             nginx.stop()
@@ -639,13 +733,14 @@ def main() -> None:
     out_dir = REPO / "benches/results"
     out_dir.mkdir(exist_ok=True)
     slim = {**results, "runs": [{k: v for k, v in r.items() if k != "raw"} for r in results["runs"]]}
-    (out_dir / "edge-latest.json").write_text(json.dumps(slim, indent=2, ensure_ascii=False))
+    out_file = out_dir / ("edge-data-latest.json" if args.data else "edge-latest.json")
+    out_file.write_text(json.dumps(slim, indent=2, ensure_ascii=False))
     print(f"machine: {json.dumps(info, ensure_ascii=False)}\n")
-    print(table(results["runs"]))
+    print(data_table(results["runs"]) if args.data else table(results["runs"]))
     if results["probes"]:
         print("\nprobes:")
         print(json.dumps(results["probes"], indent=2, ensure_ascii=False))
-    print(f"\nwritten: {out_dir / 'edge-latest.json'}")
+    print(f"\nwritten: {out_file}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ command -v node >/dev/null || needed+=(nodejs)
 command -v npm >/dev/null || needed+=(npm)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || needed+=(nginx)
 command -v pdftotext >/dev/null || needed+=(poppler-utils)
+# python3 with venv for schemathesis (installed from PyPI into target/ by the schema check).
+command -v python3 >/dev/null || needed+=(python3)
+command -v curl >/dev/null || needed+=(curl)
+python3 -c 'import ensurepip, venv' 2>/dev/null || needed+=(python3-venv)
 if ((${#needed[@]})); then
     echo "== installing ${needed[*]}"
     sudo=""
@@ -25,6 +29,9 @@ cargo fmt --check
 
 echo "== unit and integration tests"
 cargo test --locked --all-targets
+
+echo "== API against its OpenAPI document (schemathesis)"
+./scripts/api_schema_check.sh
 
 echo "== browser tests (headless Chromium)"
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
