@@ -1223,6 +1223,7 @@ struct Party<'s> {
     subscriptions: Vec<String>,
     meter_orders: Vec<String>,
     products: Vec<String>,
+    invoices: Vec<String>,
 }
 
 fn party<'s>(server: &'s Server, slug: &'static str, role: &str) -> Party<'s> {
@@ -1230,11 +1231,13 @@ fn party<'s>(server: &'s Server, slug: &'static str, role: &str) -> Party<'s> {
     let subscriptions = customer.subscription_ids();
     let meter_orders = ids(&customer.json("/api/meter-orders?limit=100"));
     let products = ids(&customer.json("/api/products?limit=100"));
+    let invoices = ids(&customer.json("/api/invoices?limit=100"));
     Party {
         customer,
         subscriptions,
         meter_orders,
         products,
+        invoices,
     }
 }
 
@@ -1310,11 +1313,28 @@ fn other_customers_and_portals_ids_are_not_found_on_every_endpoint() {
                     &format!("{path}/meter-swap"),
                     &json!({ "reason": "defective" }),
                 ));
-                for list in ["meter-orders", "products"] {
+                // The energy views of someone else's contract.
+                for view in [
+                    format!("{path}/prices?start=2026-05-01&end=2026-05-01"),
+                    format!("{path}/usage"),
+                    format!("{path}/dashboard"),
+                ] {
+                    assert_not_found(&who.get(&view));
+                }
+                assert_not_found(&who.post(
+                    "/api/meter-readings",
+                    &json!({ "subscription": sub, "value": 1000, "timestamp": "2026-05-01T10:00:00Z" }),
+                ));
+                for list in ["meter-orders", "products", "invoices", "meter-readings"] {
                     let filtered = who.json(&format!("/api/{list}?filter[subscription][eq]={sub}"));
                     assert!(ids(&filtered).is_empty(), "{list} of {sub}");
                 }
-                checked += 8;
+                checked += 14;
+            }
+            for invoice in &other.invoices {
+                assert_not_found(&who.get(&format!("/api/invoices/{invoice}")));
+                assert_not_found(&who.get(&format!("/api/invoices/{invoice}/file")));
+                checked += 2;
             }
             for order in &other.meter_orders {
                 assert_not_found(&who.get(&format!("/api/meter-orders/{order}")));
@@ -1331,7 +1351,7 @@ fn other_customers_and_portals_ids_are_not_found_on_every_endpoint() {
                 assert_eq!(server.send(&req).status, 401);
             }
         }
-        let lists: BTreeSet<String> = ["subscriptions", "meter-orders", "products"]
+        let lists: BTreeSet<String> = ["subscriptions", "meter-orders", "products", "invoices"]
             .iter()
             .flat_map(|list| ids(&who.json(&format!("/api/{list}?limit=100"))))
             .collect();
@@ -1340,6 +1360,7 @@ fn other_customers_and_portals_ids_are_not_found_on_every_endpoint() {
             .iter()
             .chain(&me.meter_orders)
             .chain(&me.products)
+            .chain(&me.invoices)
             .cloned()
             .collect();
         assert_eq!(lists, mine);
