@@ -590,6 +590,8 @@ def run_session(binary: Path, ws: Path, extra: list[str], slug: str, edits: list
             if k < startups - 1:
                 stopped = watch.stop()
                 session.setdefault("stops", []).append(stopped)
+                if stopped["returncode"] != 0 or stopped["exit_s"] > 1.5:
+                    log(f"WARNING: watch stop right after startup: {stopped}")
                 shutil.rmtree(out_dir, ignore_errors=True)
         session["port"] = watch.port
         session["out"] = str(out_dir)
@@ -628,9 +630,13 @@ def run_session(binary: Path, ws: Path, extra: list[str], slug: str, edits: list
             r = min(attempts, key=lambda a: a["other_cores_avg"] or 0.0)
             r["disturbed_attempts_discarded"] = [
                 {"stats": a["stats"], "other_cores_avg": a["other_cores_avg"],
-                 "rebuild_ms_printed_median": a["rebuild_ms_printed_median"]}
+                 "rebuild_ms_printed_median": a["rebuild_ms_printed_median"],
+                 "problems": a["problems"]}
                 for a in attempts if a is not r
             ]
+            for a in r["disturbed_attempts_discarded"]:
+                for p in a["problems"][:5]:
+                    log(f"  problem in a discarded attempt: {json.dumps(p, ensure_ascii=False)[:300]}")
             session["kinds"].append(r)
             s = r["stats"]
             if s:
@@ -774,6 +780,9 @@ def print_report(results: dict) -> None:
         print(f"{'':<20} startup (process start -> serving line): "
               + ", ".join(f"{v * 1e3:.0f} ms" for v in st)
               + (f" (median {statistics.median(st) * 1e3:.0f} ms)" if len(st) > 1 else ""))
+        early = [st["returncode"] for st in sc.get("stops", [])]
+        if any(code != 0 for code in early):
+            print(f"{'':<20} ! exit codes of the stops right after the earlier startups: {early}")
         stop = sc.get("stop") or {}
         print(f"{'':<20} stop: exit code {stop.get('returncode')} after {stop.get('exit_s')} s"
               f"{', KILLED' if stop.get('killed') else ''}"
