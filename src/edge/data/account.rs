@@ -87,16 +87,11 @@ fn list_subscriptions(call: &mut Call) -> Result<Answer, ApiError> {
     let params = query_params(&call.req.query, FIELDS, &[])?;
     let secret = &call.edge.secret;
     let request = pagination::parse(secret, "subscriptions", customer, &params, FIELDS, &[])?;
-    let mut rows =
+    let rows =
         account::subscriptions_page(call.conn, customer, &request.conditions, &request.page)?;
-    let more = rows.len() > request.page.limit;
-    rows.truncate(request.page.limit);
-    let next_page = rows.last().filter(|_| more).map(|last| {
-        let after = After {
-            key: last.created_at,
-            id: last.id.clone(),
-        };
-        request.cursor_after(secret, &after)
+    let (rows, next_page) = request.page_of(secret, rows, |last| After {
+        key: last.created_at,
+        id: last.id.clone(),
     });
     let items = rows
         .iter()

@@ -98,15 +98,10 @@ fn list(call: &mut Call) -> Result<Answer, ApiError> {
             values: vec![Value::Text(search.to_owned())],
         });
     }
-    let mut rows = billing::invoices_of(call.conn, customer, &request.conditions, &request.page)?;
-    let more = rows.len() > request.page.limit;
-    rows.truncate(request.page.limit);
-    let next_page = rows.last().filter(|_| more).map(|last| {
-        let after = After {
-            key: last.created_at,
-            id: last.id.clone(),
-        };
-        request.cursor_after(secret, &after)
+    let rows = billing::invoices_of(call.conn, customer, &request.conditions, &request.page)?;
+    let (rows, next_page) = request.page_of(secret, rows, |last| After {
+        key: last.created_at,
+        id: last.id.clone(),
     });
     let items = rows.iter().map(invoice_json).collect();
     Ok(Answer::json(200, list_json(items, next_page)))

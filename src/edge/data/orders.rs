@@ -91,16 +91,10 @@ fn list_orders(call: &mut Call) -> Result<Answer, ApiError> {
     let params = query_params(&call.req.query, ORDER_FIELDS, &[])?;
     let secret = &call.edge.secret;
     let request = pagination::parse(secret, "meter-orders", customer, &params, ORDER_FIELDS, &[])?;
-    let mut rows =
-        orders::meter_orders_of(call.conn, customer, &request.conditions, &request.page)?;
-    let more = rows.len() > request.page.limit;
-    rows.truncate(request.page.limit);
-    let next_page = rows.last().filter(|_| more).map(|last| {
-        let after = After {
-            key: last.created_at,
-            id: last.id.clone(),
-        };
-        request.cursor_after(secret, &after)
+    let rows = orders::meter_orders_of(call.conn, customer, &request.conditions, &request.page)?;
+    let (rows, next_page) = request.page_of(secret, rows, |last| After {
+        key: last.created_at,
+        id: last.id.clone(),
     });
     let ids: Vec<&str> = rows.iter().map(|o| o.id.as_str()).collect();
     let events = orders::events_of(call.conn, &ids)?;
@@ -299,15 +293,10 @@ fn list_products(call: &mut Call) -> Result<Answer, ApiError> {
     let params = query_params(&call.req.query, PRODUCT_FIELDS, &[])?;
     let secret = &call.edge.secret;
     let request = pagination::parse(secret, "products", customer, &params, PRODUCT_FIELDS, &[])?;
-    let mut rows = orders::products_of(call.conn, customer, &request.conditions, &request.page)?;
-    let more = rows.len() > request.page.limit;
-    rows.truncate(request.page.limit);
-    let next_page = rows.last().filter(|_| more).map(|last| {
-        let after = After {
-            key: last.created_at,
-            id: last.id.clone(),
-        };
-        request.cursor_after(secret, &after)
+    let rows = orders::products_of(call.conn, customer, &request.conditions, &request.page)?;
+    let (rows, next_page) = request.page_of(secret, rows, |last| After {
+        key: last.created_at,
+        id: last.id.clone(),
     });
     let items = rows.iter().map(product_json).collect();
     Ok(Answer::json(200, list_json(items, next_page)))

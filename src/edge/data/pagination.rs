@@ -203,8 +203,25 @@ fn instant(text: &str) -> Option<i64> {
 }
 
 impl ListRequest {
+    /// Cuts the rows fetched for a page (one more than its limit, which tells whether more
+    /// follow) to the page, with the cursor of the next page when there is one.
+    pub fn page_of<T>(
+        &self,
+        secret: &ServerSecret,
+        mut rows: Vec<T>,
+        position: impl Fn(&T) -> After,
+    ) -> (Vec<T>, Option<String>) {
+        let more = rows.len() > self.page.limit;
+        rows.truncate(self.page.limit);
+        let next_page = rows
+            .last()
+            .filter(|_| more)
+            .map(|last| self.cursor_after(secret, &position(last)));
+        (rows, next_page)
+    }
+
     /// The cursor of the page after `last`.
-    pub fn cursor_after(&self, secret: &ServerSecret, last: &After) -> String {
+    fn cursor_after(&self, secret: &ServerSecret, last: &After) -> String {
         let position = format!("{}.{}", last.key, last.id);
         let mut bytes = position.clone().into_bytes();
         bytes.extend_from_slice(&self.tag(secret, &position));

@@ -66,15 +66,10 @@ fn list(call: &mut Call) -> Result<Answer, ApiError> {
     let params = query_params(&call.req.query, FIELDS, &[])?;
     let secret = &call.edge.secret;
     let request = pagination::parse(secret, "meter-readings", customer, &params, FIELDS, &[])?;
-    let mut rows = readings::readings_of(call.conn, customer, &request.conditions, &request.page)?;
-    let more = rows.len() > request.page.limit;
-    rows.truncate(request.page.limit);
-    let next_page = rows.last().filter(|_| more).map(|last| {
-        let after = After {
-            key: last.read_at,
-            id: last.id.clone(),
-        };
-        request.cursor_after(secret, &after)
+    let rows = readings::readings_of(call.conn, customer, &request.conditions, &request.page)?;
+    let (rows, next_page) = request.page_of(secret, rows, |last| After {
+        key: last.read_at,
+        id: last.id.clone(),
     });
     let items = rows.iter().map(reading_json).collect();
     Ok(Answer::json(200, list_json(items, next_page)))
