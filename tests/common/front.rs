@@ -6,7 +6,7 @@
 //! mid-request).
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::Workspace;
+use super::serve::{collect, listening_port};
 
 // --- the edge
 
@@ -172,32 +173,6 @@ impl Drop for EdgeProcess {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    let shared = text.clone();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stream);
-        let mut line = String::new();
-        while lines.read_line(&mut line).unwrap_or(0) > 0 {
-            shared.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
-    text
-}
-
-fn listening_port(stdout: &str) -> Option<u16> {
-    let at = stdout.find("listening on port ")? + "listening on port ".len();
-    let digits: String = stdout[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    stdout[at + digits.len()..]
-        .starts_with('\n')
-        .then_some(())?;
-    digits.parse().ok()
 }
 
 // --- nginx

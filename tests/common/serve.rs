@@ -196,7 +196,8 @@ impl Prepared {
     }
 }
 
-fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+/// Collects a child's output on a thread of its own.
+pub fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     let text = Arc::new(Mutex::new(String::new()));
     let shared = text.clone();
     std::thread::spawn(move || {
@@ -210,7 +211,8 @@ fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     text
 }
 
-fn listening_port(stdout: &str) -> Option<u16> {
+/// The port of `serve`'s `listening on port N` line, once that line is complete.
+pub fn listening_port(stdout: &str) -> Option<u16> {
     let at = stdout.find("listening on port ")? + "listening on port ".len();
     let digits: String = stdout[at..]
         .chars()
