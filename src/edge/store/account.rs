@@ -2,14 +2,13 @@
 //! mandate, its termination; and the page of subscriptions of the list endpoint. Callers run
 //! the writes in one transaction with their audit record.
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, params};
 
 use super::customers::{
     AddressRecord, PaymentMethodRecord, SUBSCRIPTION_COLUMNS, SubscriptionRecord,
     TerminationReason, subscription_from_row,
 };
-use super::listing::{Condition, Page, conditions_sql, keyset_sql};
+use super::listing::{Condition, ListQuery, Page, customer_page};
 use super::{Result, WithDbPath};
 
 /// The subscription list's sort key: the newest contract first, the id breaking ties.
@@ -23,20 +22,20 @@ pub fn subscriptions_page(
     conditions: &[Condition],
     page: &Page,
 ) -> Result<Vec<SubscriptionRecord>> {
-    let mut params = vec![Value::Text(customer_id.to_owned())];
-    let filters = conditions_sql(conditions, &mut params);
-    let keyset = keyset_sql(SORT_KEY, SORT_ID, page, &mut params);
-    params.push(Value::Integer(page.limit as i64 + 1));
-    let sql = format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} WHERE s.customer_id = ?{filters}{keyset} \
-         ORDER BY {SORT_KEY} DESC, {SORT_ID} DESC LIMIT ?"
-    );
-    conn.prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_map(params_from_iter(params), subscription_from_row)?
-                .collect()
-        })
-        .with_db_path(conn)
+    let list = ListQuery {
+        select: &format!("SELECT {SUBSCRIPTION_COLUMNS}"),
+        owner: "s.customer_id",
+        sort_key: SORT_KEY,
+        sort_id: SORT_ID,
+    };
+    customer_page(
+        conn,
+        &list,
+        customer_id,
+        conditions,
+        page,
+        subscription_from_row,
+    )
 }
 
 /// The names a customer may change; `company_name` only for companies.

@@ -5,7 +5,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use super::listing::{Condition, Page, conditions_sql, keyset_sql};
+use super::listing::{Condition, ListQuery, Page, customer_page};
 use super::{Result, WithDbPath};
 
 /// An invoice this one is linked to.
@@ -135,20 +135,13 @@ pub fn invoices_of(
     conditions: &[Condition],
     page: &Page,
 ) -> Result<Vec<InvoiceRecord>> {
-    let mut params = vec![Value::Text(customer_id.to_owned())];
-    let filters = conditions_sql(conditions, &mut params);
-    let keyset = keyset_sql(SORT_KEY, SORT_ID, page, &mut params);
-    params.push(Value::Integer(page.limit as i64 + 1));
-    let sql = format!(
-        "SELECT {INVOICE_COLUMNS} WHERE i.customer_id = ?{filters}{keyset} \
-         ORDER BY {SORT_KEY} DESC, {SORT_ID} DESC LIMIT ?"
-    );
-    conn.prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_map(params_from_iter(params), invoice_from_row)?
-                .collect()
-        })
-        .with_db_path(conn)
+    let list = ListQuery {
+        select: &format!("SELECT {INVOICE_COLUMNS}"),
+        owner: "i.customer_id",
+        sort_key: SORT_KEY,
+        sort_id: SORT_ID,
+    };
+    customer_page(conn, &list, customer_id, conditions, page, invoice_from_row)
 }
 
 /// One invoice, if it belongs to the customer.

@@ -3,6 +3,9 @@
 //! skips a row even while rows are added.
 
 use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params_from_iter};
+
+use super::{Result, WithDbPath};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
@@ -83,6 +86,38 @@ pub fn conditions_sql(conditions: &[Condition], params: &mut Vec<Value>) -> Stri
         }
     }
     sql
+}
+
+/// How a customer's list is read: what it selects (`SELECT columns FROM …`, up to where the
+/// `WHERE` goes), the column naming the customer, and the sort key and id, newest first.
+pub struct ListQuery<'a> {
+    pub select: &'a str,
+    pub owner: &'a str,
+    pub sort_key: &'a str,
+    pub sort_id: &'a str,
+}
+
+/// A page of the customer's rows matching every condition, newest first; up to `page.limit + 1`
+/// rows, so the caller sees whether more follow.
+pub fn customer_page<T>(
+    conn: &Connection,
+    list: &ListQuery,
+    customer_id: &str,
+    conditions: &[Condition],
+    page: &Page,
+    row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut params = vec![Value::Text(customer_id.to_owned())];
+    let filters = conditions_sql(conditions, &mut params);
+    let keyset = keyset_sql(list.sort_key, list.sort_id, page, &mut params);
+    params.push(Value::Integer(page.limit as i64 + 1));
+    let sql = format!(
+        "{} WHERE {} = ?{filters}{keyset} ORDER BY {} DESC, {} DESC LIMIT ?",
+        list.select, list.owner, list.sort_key, list.sort_id
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_map(params_from_iter(params), row)?.collect())
+        .with_db_path(conn)
 }
 
 /// ` AND (key, id) < (…)` for a page after another, newest first.

@@ -1,10 +1,9 @@
 //! Meter orders (smart meter installations, and the meter swaps customers request) with their
 //! timelines, and the add-on products a customer has booked.
 
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use super::listing::{Condition, Page, conditions_sql, keyset_sql};
+use super::listing::{Condition, ListQuery, Page, customer_page};
 use super::{Result, WithDbPath};
 
 /// The statuses an order has not finished in.
@@ -77,20 +76,13 @@ pub fn meter_orders_of(
     conditions: &[Condition],
     page: &Page,
 ) -> Result<Vec<MeterOrderRecord>> {
-    let mut params = vec![Value::Text(customer_id.to_owned())];
-    let filters = conditions_sql(conditions, &mut params);
-    let keyset = keyset_sql(ORDER_SORT_KEY, ORDER_SORT_ID, page, &mut params);
-    params.push(Value::Integer(page.limit as i64 + 1));
-    let sql = format!(
-        "SELECT {ORDER_COLUMNS} WHERE o.customer_id = ?{filters}{keyset} \
-         ORDER BY {ORDER_SORT_KEY} DESC, {ORDER_SORT_ID} DESC LIMIT ?"
-    );
-    conn.prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_map(params_from_iter(params), order_from_row)?
-                .collect()
-        })
-        .with_db_path(conn)
+    let list = ListQuery {
+        select: &format!("SELECT {ORDER_COLUMNS}"),
+        owner: "o.customer_id",
+        sort_key: ORDER_SORT_KEY,
+        sort_id: ORDER_SORT_ID,
+    };
+    customer_page(conn, &list, customer_id, conditions, page, order_from_row)
 }
 
 /// One meter order, if it belongs to the customer.
@@ -209,35 +201,28 @@ pub fn products_of(
     conditions: &[Condition],
     page: &Page,
 ) -> Result<Vec<ProductRecord>> {
-    let mut params = vec![Value::Text(customer_id.to_owned())];
-    let filters = conditions_sql(conditions, &mut params);
-    let keyset = keyset_sql(PRODUCT_SORT_KEY, PRODUCT_SORT_ID, page, &mut params);
-    params.push(Value::Integer(page.limit as i64 + 1));
-    let sql = format!(
-        "SELECT p.id, p.subscription_id, p.customer_id, p.code, p.name, p.price_ct_per_month,
-             p.status, p.start_at, p.end_at, p.created_at
-         FROM products p WHERE p.customer_id = ?{filters}{keyset}
-         ORDER BY {PRODUCT_SORT_KEY} DESC, {PRODUCT_SORT_ID} DESC LIMIT ?"
-    );
-    conn.prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_map(params_from_iter(params), |r| {
-                Ok(ProductRecord {
-                    id: r.get(0)?,
-                    subscription_id: r.get(1)?,
-                    customer_id: r.get(2)?,
-                    code: r.get(3)?,
-                    name: r.get(4)?,
-                    price_ct_per_month: r.get(5)?,
-                    status: r.get(6)?,
-                    start_at: r.get(7)?,
-                    end_at: r.get(8)?,
-                    created_at: r.get(9)?,
-                })
-            })?
-            .collect()
+    let list = ListQuery {
+        select: "SELECT p.id, p.subscription_id, p.customer_id, p.code, p.name, \
+                 p.price_ct_per_month, p.status, p.start_at, p.end_at, p.created_at \
+                 FROM products p",
+        owner: "p.customer_id",
+        sort_key: PRODUCT_SORT_KEY,
+        sort_id: PRODUCT_SORT_ID,
+    };
+    customer_page(conn, &list, customer_id, conditions, page, |r| {
+        Ok(ProductRecord {
+            id: r.get(0)?,
+            subscription_id: r.get(1)?,
+            customer_id: r.get(2)?,
+            code: r.get(3)?,
+            name: r.get(4)?,
+            price_ct_per_month: r.get(5)?,
+            status: r.get(6)?,
+            start_at: r.get(7)?,
+            end_at: r.get(8)?,
+            created_at: r.get(9)?,
         })
-        .with_db_path(conn)
+    })
 }
 
 #[cfg(test)]

@@ -8,11 +8,10 @@
 //! the reading plus the rest of the month at the rate of the latest interval.
 
 use jiff::ToSpan;
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::calendar::{day_start, local_date};
-use super::listing::{Condition, Page, conditions_sql, keyset_sql};
+use super::listing::{Condition, ListQuery, Page, customer_page};
 use super::{Result, WithDbPath};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,20 +58,13 @@ pub fn readings_of(
     conditions: &[Condition],
     page: &Page,
 ) -> Result<Vec<ReadingRecord>> {
-    let mut params = vec![Value::Text(customer_id.to_owned())];
-    let filters = conditions_sql(conditions, &mut params);
-    let keyset = keyset_sql(SORT_KEY, SORT_ID, page, &mut params);
-    params.push(Value::Integer(page.limit as i64 + 1));
-    let sql = format!(
-        "SELECT {READING_COLUMNS} WHERE r.customer_id = ?{filters}{keyset} \
-         ORDER BY {SORT_KEY} DESC, {SORT_ID} DESC LIMIT ?"
-    );
-    conn.prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_map(params_from_iter(params), reading_from_row)?
-                .collect()
-        })
-        .with_db_path(conn)
+    let list = ListQuery {
+        select: &format!("SELECT {READING_COLUMNS}"),
+        owner: "r.customer_id",
+        sort_key: SORT_KEY,
+        sort_id: SORT_ID,
+    };
+    customer_page(conn, &list, customer_id, conditions, page, reading_from_row)
 }
 
 /// The meter's reading with the latest day, of any subscription and type.
