@@ -162,15 +162,12 @@ pub fn usage_quarter_hours(
     from: i64,
     to: i64,
 ) -> Result<Vec<UsageSum>> {
-    conn.prepare_cached(
+    usage_between(
+        conn,
         "SELECT start_at, energy_wh, is_final FROM usage_15min
          WHERE meter_key = ?1 AND start_at >= ?2 AND start_at < ?3 ORDER BY start_at",
+        (meter_key, from, to),
     )
-    .and_then(|mut stmt| {
-        stmt.query_map(params![meter_key, from, to], usage_sum_from_row)?
-            .collect()
-    })
-    .with_db_path(conn)
 }
 
 /// A smart meter's consumption per hour starting in `[from, to)` (UTC hours are Berlin hours),
@@ -226,15 +223,26 @@ pub fn usage_months(
     from: i64,
     to: i64,
 ) -> Result<Vec<UsageSum>> {
-    conn.prepare_cached(
+    usage_between(
+        conn,
         "SELECT start_at, energy_wh, is_final FROM usage_monthly
          WHERE meter_key = ?1 AND start_at >= ?2 AND start_at < ?3 ORDER BY start_at",
+        (meter_key, from, to),
     )
-    .and_then(|mut stmt| {
-        stmt.query_map(params![meter_key, from, to], usage_sum_from_row)?
-            .collect()
-    })
-    .with_db_path(conn)
+}
+
+/// The rows of one of the usage tables for a meter and a time range, by `sql`.
+fn usage_between(
+    conn: &Connection,
+    sql: &str,
+    (meter_key, from, to): (i64, i64, i64),
+) -> Result<Vec<UsageSum>> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(params![meter_key, from, to], usage_sum_from_row)?
+                .collect()
+        })
+        .with_db_path(conn)
 }
 
 /// The latest monthly value of an analog meter starting before `before`.
