@@ -20,7 +20,8 @@ use crate::routes;
 pub const ENTRY_MODULE: &str = "app.js";
 
 /// The SPA's modules, shipped under one content-hashed folder so their relative imports keep
-/// working: any change to any module gives the folder a new name.
+/// working: any change to any module gives the folder a new name. `module_urls` are the ones
+/// every page preloads; modules under `js/views/` are imported only by the page that shows them.
 #[derive(Debug)]
 pub struct ScriptModules {
     pub files: Vec<OutputFile>,
@@ -211,7 +212,7 @@ pub fn load_theme(
         entry_url: format!("/{folder}/{ENTRY_MODULE}"),
         module_urls: script_files
             .iter()
-            .filter(|f| f.path.ends_with(".js"))
+            .filter(|f| f.path.ends_with(".js") && !f.path.contains("/views/"))
             .map(|f| format!("/{}", f.path))
             .collect(),
         files: script_files,

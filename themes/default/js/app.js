@@ -1,35 +1,72 @@
-// SPA entry. Pages work without it; with it: in-page navigation, language switch, help search,
-// and the data views (views[id] lazily imports a module exporting mount(el, ctx); later stage).
+// SPA entry. Pages work without it; with it: sign-in, in-page navigation, the language switch,
+// help search, the header's subscription switcher and sign-out, and each route's data view
+// (js/views/<route>.js, imported only on that route, exporting mount(el, ctx)).
 import { getConfig } from './config.js';
 import { initI18n, apply, t, locale } from './i18n.js';
 import { initRouter } from './router.js';
 import { initHelpSearch } from './help-search.js';
+import { signInUrl } from './api.js';
+import { session, subscriptions, currentSubscription, selectSubscription, signOut } from './session.js';
+import { h, failed } from './dom.js';
 
-const views = {};
+const DATA_VIEWS = ['dashboard', 'invoices', 'consumption', 'tariff', 'account', 'orders'];
+const PUBLIC_PAGES = ['login', 'help', 'help-article', 'not-found'];
 const html = document.documentElement;
 html.classList.replace('no-js', 'js');
+let running = new AbortController();
 
-// Until the login flow is wired its forms must not post to the static host.
-document.addEventListener('submit', (e) => e.target.closest('[data-view="login"]') && e.preventDefault());
-
-async function initPage(scope, config) {
+function centreCurrentTab() {
   // On phones the nav is a scrolling row of tabs: centre the current one (scrollLeft only, as
   // scrollIntoView would also move the keyboard's focus starting point past the skip link).
   const tab = document.querySelector('.site-nav [aria-current="page"]');
   const row = tab?.closest('ul');
   if (row) row.scrollLeft += tab.getBoundingClientRect().left - row.getBoundingClientRect().left - (row.clientWidth - tab.offsetWidth) / 2;
-  initHelpSearch(scope);
+}
+
+async function renderAccount(who) {
+  const slot = document.querySelector('[data-account]');
+  if (!slot) return;
+  if (!who) return void (slot.hidden = true);
+  const all = await subscriptions().catch(() => []);
+  const chosen = await currentSubscription().catch(() => null);
+  const label = (s) => [t('common.subscription_option', { number: s.number }),
+    s.address && `${s.address.street} ${s.address.house_number}, ${s.address.city}`].filter(Boolean).join(' · ');
+  const switcher = all.length > 1 && h('div', { class: 'subscription-switch' },
+    h('label', { class: 'subscription-switch__label', for: 'subscription-switch' }, t('common.subscription')),
+    h('select', { id: 'subscription-switch', class: 'subscription-switch__select', on: { change: (e) => selectSubscription(e.target.value) } },
+      all.map((s) => h('option', { value: s.id, selected: s.id === chosen?.id }, label(s)))));
+  slot.replaceChildren(switcher || '', h('button', { class: 'btn btn--link site-header__sign-out', type: 'button', 'data-sign-out': true, on: { click: signOut } }, t('common.sign_out')));
+  slot.hidden = false;
+}
+
+async function mountViews(scope, config, who) {
+  running.abort();
+  running = new AbortController();
+  const { signal } = running;
   for (const el of scope.querySelectorAll('.view[data-view]')) {
-    const status = el.querySelector('[data-view-status]');
+    const id = el.dataset.view;
+    if (id !== 'login' && !DATA_VIEWS.includes(id)) continue;
+    el.setAttribute('aria-busy', 'true');
     try {
-      await (await views[el.dataset.view]()).mount(el, { config, t, locale });
+      const view = await import(`./views/${id}.js`);
+      const subscription = id === 'login' ? null : await currentSubscription();
+      if (signal.aborted) return;
+      await view.mount(el, { config, t, locale, subscription, customer: who?.customer, path: location.pathname, signal });
     } catch (err) {
-      if (views[el.dataset.view]) console.error(err);
-      const k = 'common.unavailable';
-      if (status && t(k) !== k) status.textContent = t((status.dataset.i18n = k));
+      if (!signal.aborted) failed(el, err, () => mountViews(scope, config, who));
     }
-    el.setAttribute('aria-busy', 'false');
+    if (!signal.aborted) el.setAttribute('aria-busy', 'false');
   }
+}
+
+async function initPage(scope, config) {
+  centreCurrentTab();
+  initHelpSearch(scope);
+  const page = document.getElementById('main')?.dataset.page;
+  const who = await session().catch(() => null);
+  if (!who && !PUBLIC_PAGES.includes(page)) return location.replace(signInUrl());
+  await renderAccount(who);
+  await mountViews(scope, config, who);
 }
 
 getConfig().then(async (config) => {
@@ -38,5 +75,14 @@ getConfig().then(async (config) => {
     apply();
     initPage(main, config);
   });
+  // A new language or subscription rebuilds the data views (the login form keeps its state).
+  const refresh = async () => {
+    const who = await session().catch(() => null);
+    await renderAccount(who);
+    const main = document.getElementById('main');
+    if (main?.querySelector('.view[data-view]:not([data-view="login"])')) mountViews(main, config, who);
+  };
+  addEventListener('portal:locale', refresh);
+  addEventListener('portal:subscription', refresh);
   initPage(document, config);
 }, () => html.classList.replace('js', 'no-js'));

@@ -42,9 +42,11 @@ export async function setLocale(code, remember) {
   want = code;
   const s = await load(code);
   if (want !== code) return;
+  const changed = cur !== code || strings !== s;
   [strings, cur] = [s, code];
   if (remember) try { localStorage.setItem(KEY, code); } catch { /* storage blocked */ }
   apply();
+  if (changed) dispatchEvent(new CustomEvent('portal:locale', { detail: code }));
 }
 
 export async function initI18n(config) {

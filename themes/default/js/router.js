@@ -6,7 +6,9 @@ const adopt = (to, from) => to.replaceChildren(...[...from.childNodes].map((n) =
 export function initRouter(cfg, onSwap) {
   const routes = new Set(cfg.routes.map((r) => slash(r.path)));
   const help = Object.values(cfg.help || {}).map(slash);
-  const isPage = (p) => !/\.\w+$/.test(p) && (routes.has(slash(p)) || help.some((h) => p.startsWith(h)));
+  // Route paths, pages below a route (/invoices/<id>, served by the route's page) and help pages.
+  const below = [...routes].filter((r) => r !== '/');
+  const isPage = (p) => !/\.\w+$/.test(p) && (routes.has(slash(p)) || [...below, ...help].some((r) => p.startsWith(r)));
   const html = document.documentElement;
   let shown = location.pathname;
   let seq = 0;

@@ -1,0 +1,25 @@
+// Locale-correct numbers, money, energy and dates on Intl; every time in Europe/Berlin.
+import { locale } from './i18n.js';
+
+export const TZ = 'Europe/Berlin';
+const cache = new Map();
+function fmt(kind, options) {
+  const key = `${kind}|${locale()}|${JSON.stringify(options)}`;
+  if (!cache.has(key)) cache.set(key, new Intl[kind](locale(), options));
+  return cache.get(key);
+}
+const when = (iso) => (iso instanceof Date ? iso : new Date(iso));
+
+export const number = (v, digits = 0) => fmt('NumberFormat', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
+export const money = (eur, currency = 'EUR') => fmt('NumberFormat', { style: 'currency', currency }).format(eur);
+// Intl has no kWh unit: the number is formatted, the unit appended with a no-break space.
+export const kwh = (v, digits = 1) => `${number(v, digits)}\u00a0kWh`;
+export const ct = (v, digits = 2) => `${number(v, digits)}\u00a0ct/kWh`;
+export const percent = (v) => fmt('NumberFormat', { style: 'percent', maximumFractionDigits: 0 }).format(v);
+export const date = (iso) => fmt('DateTimeFormat', { timeZone: TZ, dateStyle: 'medium' }).format(when(iso));
+export const dateLong = (iso) => fmt('DateTimeFormat', { timeZone: TZ, dateStyle: 'full' }).format(when(iso));
+export const time = (iso) => fmt('DateTimeFormat', { timeZone: TZ, hour: '2-digit', minute: '2-digit' }).format(when(iso));
+export const dateTime = (iso) => fmt('DateTimeFormat', { timeZone: TZ, dateStyle: 'medium', timeStyle: 'short' }).format(when(iso));
+export const monthYear = (iso) => fmt('DateTimeFormat', { timeZone: TZ, month: 'long', year: 'numeric' }).format(when(iso));
+/** The calendar day in Berlin, "2026-11-21". */
+export const berlinDay = (iso) => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(when(iso));
