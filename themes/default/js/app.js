@@ -37,6 +37,7 @@ async function renderAccount(who) {
       all.map((s) => h('option', { value: s.id, selected: s.id === chosen?.id }, label(s)))));
   slot.replaceChildren(switcher || '', h('button', { class: 'btn btn--link site-header__sign-out', type: 'button', 'data-sign-out': true, on: { click: signOut } }, t('common.sign_out')));
   slot.hidden = false;
+  slot.removeAttribute('data-pending');
 }
 
 async function mountViews(scope, config, who) {
