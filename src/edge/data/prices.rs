@@ -30,13 +30,13 @@ pub enum PriceResolution {
 impl PriceResolution {
     pub const OPTIONS: [(&'static str, PriceResolution); 2] = [
         ("15min", PriceResolution::QuarterHour),
-        ("hourly", PriceResolution::Hour),
+        ("hour", PriceResolution::Hour),
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             PriceResolution::QuarterHour => "15min",
-            PriceResolution::Hour => "hourly",
+            PriceResolution::Hour => "hour",
         }
     }
 

@@ -58,7 +58,13 @@ export function failed(el, error, retry) {
   const minutes = Math.max(1, Math.ceil((error?.retryAfter || 60) / 60));
   el.replaceChildren(h('div', { class: 'notice notice--error', role: 'alert' },
     h('p', null, t(`common.error.${errorKey(error)}`, { minutes })),
-    retry && h('button', { class: 'btn btn--secondary', type: 'button', on: { click: retry } }, t('common.retry'))));
+    retry && h('button', { class: 'btn btn--secondary', type: 'button', on: { click: again } }, t('common.retry'))));
+  // The button goes away with the notice: keep the keyboard focus in this section meanwhile.
+  function again() {
+    if (!el.hasAttribute('tabindex')) el.tabIndex = -1;
+    el.focus();
+    retry();
+  }
 }
 
 let region;

@@ -3,9 +3,12 @@ import { locale } from './i18n.js';
 
 export const TZ = 'Europe/Berlin';
 const cache = new Map();
+// Plain "en" would be US English (Nov 21, 2026, 2:15 PM); the portals serve customers in
+// Europe, so English uses British conventions (21 Nov 2026, 14:15).
+const tag = () => (locale() === 'en' ? 'en-GB' : locale());
 function fmt(kind, options) {
-  const key = `${kind}|${locale()}|${JSON.stringify(options)}`;
-  if (!cache.has(key)) cache.set(key, new Intl[kind](locale(), options));
+  const key = `${kind}|${tag()}|${JSON.stringify(options)}`;
+  if (!cache.has(key)) cache.set(key, new Intl[kind](tag(), options));
   return cache.get(key);
 }
 const when = (iso) => (iso instanceof Date ? iso : new Date(iso));

@@ -28,6 +28,11 @@ export function subscriptions() {
   return subs;
 }
 
+/** Forgets the cached subscriptions after a change (a cancellation, a new address). */
+export function forgetSubscriptions() {
+  subs = null;
+}
+
 async function remembered() {
   try { return chosen || localStorage.getItem(await key()); } catch { return null; }
 }
