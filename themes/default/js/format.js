@@ -19,6 +19,8 @@ export const money = (eur, currency = 'EUR') => fmt('NumberFormat', { style: 'cu
 export const kwh = (v, digits = 1) => `${number(v, digits)}\u00a0kWh`;
 export const ct = (v, digits = 2) => `${number(v, digits)}\u00a0ct/kWh`;
 export const percent = (v) => fmt('NumberFormat', { style: 'percent', maximumFractionDigits: 0 }).format(v);
+/** A Berlin-time date formatter with any Intl options, for what the helpers below do not cover. */
+export const dateFormat = (options) => fmt('DateTimeFormat', { timeZone: TZ, ...options });
 export const date = (iso) => fmt('DateTimeFormat', { timeZone: TZ, dateStyle: 'medium' }).format(when(iso));
 export const dateLong = (iso) => fmt('DateTimeFormat', { timeZone: TZ, dateStyle: 'full' }).format(when(iso));
 export const time = (iso) => fmt('DateTimeFormat', { timeZone: TZ, hour: '2-digit', minute: '2-digit' }).format(when(iso));
