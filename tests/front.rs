@@ -386,6 +386,25 @@ fn the_front_routes_portal_hosts_and_sets_the_client_address() {
     let page = request(nginx.port, "GET", &host, "/login/", &[], None).unwrap();
     assert_eq!(page.status, 200, "the login page through nginx");
     assert!(page.text().contains("<html"), "{}", page.text());
+    // The app's stylesheet leaves nginx compressed for a browser that accepts gzip.
+    let css = page
+        .text()
+        .split('"')
+        .find(|part| part.starts_with("/assets/app.") && part.ends_with(".css"))
+        .expect("the page links its stylesheet")
+        .to_owned();
+    let gzipped = request(
+        nginx.port,
+        "GET",
+        &host,
+        &css,
+        &[("Accept-Encoding", "gzip")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(gzipped.status, 200);
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzipped.header("vary"), Some("Accept-Encoding"));
     let session = request(nginx.port, "GET", &host, "/api/session", &[], None).unwrap();
     assert_eq!(session.status, 401, "{}", session.text());
     assert_eq!(session.json()["code"], "UNAUTHORIZED");
