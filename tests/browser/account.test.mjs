@@ -29,7 +29,7 @@ const demoCustomer = (slug, note) => {
 
 before(async () => {
   smtp = await startSmtp();
-  server = await startServe({ smtp });
+  server = await startServe({ smtp, clock: true });
   browser = await launch();
   accounts = server.demoCustomers();
   anna = demoCustomer('lumio', 'two contracts');
@@ -49,9 +49,9 @@ after(async () => {
 /** JSON of a GET on the API with the page's session. */
 const apiGet = (p, path) => p.evaluate((url) => fetch(url).then((r) => r.json()), path);
 const currentSubscription = async (p) => apiGet(p, `/api/subscriptions/${await p.locator('#subscription-switch').inputValue()}`);
-const card = (p, key) => p.locator(`.account__card--${key}`);
+const card = (p, key) => p.locator(`#account-${key}`);
 /** The value shown for the term `term` in a card's facts. */
-const fact = (scope, term) => scope.locator('.account__facts div').filter({ has: scope.page().getByText(term, { exact: true }) }).locator('dd');
+const fact = (scope, term) => scope.locator('.facts div').filter({ has: scope.page().getByText(term, { exact: true }) }).locator('dd');
 /** Counts the requests of `method` to paths starting with `prefix` while `action` runs. */
 async function requestsDuring(p, method, prefix, action) {
   let count = 0;
@@ -243,7 +243,7 @@ test('a valid IBAN pasted with spaces changes the bank account; the masked new I
 });
 
 test('after 15 minutes a new IBAN needs a code from the e-mail; then the change goes through', { timeout: TIMEOUT }, async () => {
-  await server.advanceClock(16 * 60);
+  server.advance(16 * 60);
   await openAccount(page);
   const bank = card(page, 'bank');
   const mails = smtp.count(anna);

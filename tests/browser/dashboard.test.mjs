@@ -70,8 +70,8 @@ test('today\'s prices: chart with a keyboard readout and a table, cheapest windo
   const today = data.prices.today.items;
   assert.ok([92, 96, 100].includes(today.length), `a day has 92, 96 or 100 quarter-hours: ${today.length}`);
 
-  const card = page.locator('.dashboard__card--prices');
-  assert.match(await page.locator('.dashboard > :first-child').getAttribute('class'), /dashboard__card--prices/, 'the price card comes first');
+  const card = page.locator('#dashboard-prices');
+  assert.equal(await page.locator('.dashboard > :first-child').getAttribute('id'), 'dashboard-prices', 'the price card comes first');
 
   // The table alternative has a row per quarter-hour, from the first to the last of the day.
   await card.locator('details summary').click();
@@ -116,7 +116,7 @@ test('today\'s prices: chart with a keyboard readout and a table, cheapest windo
 
   // The latest invoice opens its detail.
   const invoice = data.latest_invoice;
-  const link = page.locator(`.dashboard__card--invoice a[href="/invoices/${invoice.id}"]`);
+  const link = page.locator(`#dashboard-invoice a[href="/invoices/${invoice.id}"]`);
   assert.match(await text(link), new RegExp(invoice.invoice_number));
   await link.click();
   await page.waitForURL((url) => url.pathname === `/invoices/${invoice.id}`);
@@ -131,7 +131,7 @@ test('switching to the analog contract changes the dashboard; axe in German and 
   const analog = subscriptions.find((s) => s.meter.type === 'analog');
   const smart = subscriptions.find((s) => s.meter.type === 'smart');
   assert.ok(analog && smart, 'anna has a smart and an analog meter');
-  const contract = page.locator('.dashboard__card--contract');
+  const contract = page.locator('#dashboard-contract');
 
   for (const [sub, meter] of [[smart, 'Smart Meter'], [analog, 'Analoger Zähler']]) {
     await page.selectOption('#subscription-switch', sub.id);
@@ -140,20 +140,20 @@ test('switching to the analog contract changes the dashboard; axe in German and 
     assert.match(await text(contract), new RegExp(`Zähler ${meter}`));
   }
   // The analog meter has monthly values and a way to submit a reading, no quarter-hours.
-  const usage = page.locator('.dashboard__card--usage');
+  const usage = page.locator('#dashboard-usage');
   assert.match(await text(usage), /analogen Zähler/);
   assert.equal(await usage.locator('a[href="/consumption/#reading"]').count(), 1);
-  assert.equal(await page.locator('.dashboard__card--prices .chart__plot').count(), 1, 'its dynamic prices are shown too');
+  assert.equal(await page.locator('#dashboard-prices .chart__plot').count(), 1, 'its dynamic prices are shown too');
 
   await checkA11y(page, '/ (de, analog)');
   await switchLanguage(page, 'en');
-  await page.locator('.dashboard__card--contract', { hasText: 'Analog meter' }).waitFor();
-  await page.locator('.dashboard__card--prices details summary').click();
+  await page.locator('#dashboard-contract', { hasText: 'Analog meter' }).waitFor();
+  await page.locator('#dashboard-prices details summary').click();
   await checkA11y(page, '/ (en, analog, table open)');
   await page.selectOption('#subscription-switch', smart.id);
   await contract.filter({ hasText: smart.number }).waitFor();
   await settled(page);
-  assert.match(await text(page.locator('.dashboard__card--usage')), /Today until \d\d:\d\d \d+\.\d kWh/);
+  assert.match(await text(page.locator('#dashboard-usage')), /Today until \d\d:\d\d \d+\.\d kWh/);
   await checkA11y(page, '/ (en, smart)');
   await screenshot(page, 'dashboard-lumio-en-1280');
   await switchLanguage(page, 'de');
@@ -162,18 +162,18 @@ test('switching to the analog contract changes the dashboard; axe in German and 
 
 test('ended and not yet started contracts show their status first and no prices', { timeout: TIMEOUT }, async (t) => {
   const ended = await dashboard(t, customer('contract ended'));
-  assert.equal(await ended.locator('.dashboard__card--prices').count(), 0);
+  assert.equal(await ended.locator('#dashboard-prices').count(), 0);
   const status = ended.locator('.dashboard > :first-child .dashboard__status');
   assert.match(await text(status), /^Beendet – beliefert bis \d\d\.\d\d\.\d{4}$/);
-  assert.match(await text(ended.locator('.dashboard__card--bill')), /keine weitere Rechnung/);
+  assert.match(await text(ended.locator('#dashboard-bill')), /keine weitere Rechnung/);
   await checkA11y(ended, '/ (ended contract)');
   expectNoProblems(ended);
 
   const pending = await dashboard(t, customer('new contract'));
-  assert.equal(await pending.locator('.dashboard__card--prices').count(), 0);
+  assert.equal(await pending.locator('#dashboard-prices').count(), 0);
   const start = pending.locator('.dashboard > :first-child .dashboard__status');
   assert.match(await text(start), /^(Belieferung ab \d\d\.\d\d\.\d{4}|Supply starts on .+)$/);
-  assert.equal(await pending.locator('.dashboard__card--order a[href="/orders/"]').count(), 1, 'the open meter order links to /orders/');
+  assert.equal(await pending.locator('#dashboard-order a[href="/orders/"]').count(), 1, 'the open meter order links to /orders/');
   await checkA11y(pending, '/ (pending contract)');
   expectNoProblems(pending);
 });

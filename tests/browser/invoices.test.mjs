@@ -98,7 +98,7 @@ test('lists the chosen contract’s invoices with status chips', { timeout: TIME
   const answer = await listAnswer(() => switcher.selectOption(smart.id), (q) => q.get('filter[subscription][eq]') === smart.id);
   await assertRowsAre(answer.items, 'first page');
   assert.equal(answer.items.length, 10);
-  assert.match(await page.locator('#invoices').innerText(), new RegExp(`Vertrag ${smart.number}`));
+  assert.match(await page.locator('#invoices-title').innerText(), new RegExp(`Vertrag ${smart.number}`));
   const chips = await page.locator('.invoices-row .invoices-chip').allInnerTexts();
   assert.equal(chips.length, 10, 'every row has a status chip');
   for (const status of ['Bezahlt', 'Überfällig', 'Storniert', 'Erstattet']) {
@@ -144,7 +144,8 @@ test('filters by year and status; the URL keeps them across reload and back', { 
   await page.waitForURL((url) => url.pathname === `/invoices/${open2026.items[0].id}`);
   await settled(page);
   assert.equal(await page.locator('.invoice-back').getAttribute('href'), '/invoices/?year=2026&status=open', 'back to the same filters');
-  await page.goBack();
+  // The router swaps the list in after the URL has changed: wait for the list it loads.
+  await listAnswer(() => page.goBack(), (q) => q.get('filter[status][eq]') === 'open');
   await page.waitForURL((url) => url.pathname === '/invoices/');
   await settled(page);
   assert.equal(search(), '?year=2026&status=open');
@@ -206,12 +207,12 @@ test('an invoice shows its period consumption, cost lines and totals, and downlo
   await settled(page);
 
   assert.match(await page.locator('#invoice-title').innerText(), /^Stromrechnung \S+ \d{4}$/);
-  const head = squash(await page.locator('.invoice-head').innerText());
+  const head = squash(await page.locator('#invoice').innerText());
   assert.ok(head.includes(invoice.invoice_number) && head.includes(eur(invoice.total)), head);
   assert.match(head, /Bezahlt/);
   assert.match(await page.title(), new RegExp(`^Stromrechnung`));
 
-  const usage = squash(await page.locator('section[aria-labelledby="invoice-usage"]').innerText());
+  const usage = squash(await page.locator('#invoice-usage').innerText());
   const kwh = `${detail.consumption.usage.toLocaleString('de-DE', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} kWh`;
   assert.ok(usage.includes(squash(kwh)), `period consumption ${kwh}: ${usage}`);
 
@@ -229,7 +230,7 @@ test('an invoice shows its period consumption, cost lines and totals, and downlo
   for (const v of [detail.net, detail.vat, detail.total]) assert.ok(foot.includes(eur(v)), `${eur(v)} in ${foot}`);
   assert.match(foot, /Umsatzsteuer 19 %/);
 
-  const link = page.locator('.invoice-head a[download]');
+  const link = page.locator('#invoice a[download]');
   assert.equal(await link.getAttribute('download'), '');
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   assert.match(download.suggestedFilename(), /\.pdf$/);
@@ -254,14 +255,14 @@ test('the Storno pair is labelled both ways and linked', { timeout: TIMEOUT }, a
   await page.waitForURL((url) => url.pathname === `/invoices/${storno.id}`);
   await settled(page);
   assert.match(await page.locator('#invoice-title').innerText(), /^Stornorechnung/);
-  const notice = page.locator('.invoice-head .notice');
+  const notice = page.locator('#invoice .notice');
   assert.match(squash(await notice.innerText()), new RegExp(`hebt die Rechnung ${voided.invoice_number} vom \\d\\d\\.\\d\\d\\.\\d{4} vollständig auf`));
   assert.match(await page.locator('.invoice-lines tbody').innerText(), new RegExp(`Storno der Rechnung ${voided.invoice_number}`));
 
   await notice.locator('a').click();
   await page.waitForURL((url) => url.pathname === `/invoices/${voided.id}`);
   await settled(page);
-  assert.match(squash(await page.locator('.invoice-head').innerText()), new RegExp(`Storniert .*mit der Stornorechnung ${storno.invoice_number} vom .* aufgehoben`));
+  assert.match(squash(await page.locator('#invoice').innerText()), new RegExp(`Storniert .*mit der Stornorechnung ${storno.invoice_number} vom .* aufgehoben`));
   expectNoProblems(page);
 });
 
@@ -280,7 +281,7 @@ test('a failed direct debit is visible with what to do', { timeout: TIMEOUT }, a
   assert.equal(await alert.locator('a[href="/account/"]').count(), 1, 'a way to change the bank details');
   assert.equal(await alert.locator('a[href^="tel:"], a[href^="mailto:"]').count(), 2, 'the retailer’s contact');
   assert.match(squash(await page.locator('.invoice-payments .is-failed').innerText()), /Fehlgeschlagen – Konto nicht ausreichend gedeckt/);
-  assert.match(await page.locator('.invoice-head .invoices-chip').innerText(), /Überfällig/);
+  assert.match(await page.locator('#invoice .invoices-chip').innerText(), /Überfällig/);
   expectNoProblems(page);
 });
 
@@ -289,12 +290,12 @@ test('a deep link to an invoice works after a reload; an unknown id is a friendl
   await openInvoice(invoice.id);
   await page.reload();
   await settled(page);
-  assert.ok((await page.locator('.invoice-head').innerText()).includes(invoice.invoice_number));
+  assert.ok((await page.locator('#invoice').innerText()).includes(invoice.invoice_number));
   assert.equal(await page.locator('a[data-nav-id="invoices"]').getAttribute('aria-current'), 'page');
 
   await openInvoice('inv_doesnotexist');
-  assert.equal(await page.locator('#invoice-missing').innerText(), 'Rechnung nicht gefunden');
-  await page.locator('section[aria-labelledby="invoice-missing"] a').click();
+  assert.equal(await page.locator('#invoice-missing-title').innerText(), 'Rechnung nicht gefunden');
+  await page.locator('#invoice-missing a').click();
   await page.waitForURL((url) => url.pathname === '/invoices/');
   await settled(page);
   assert.ok(await rows().count() > 0);

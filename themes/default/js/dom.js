@@ -1,5 +1,5 @@
 // Building views from data without HTML strings: h() and svg() create elements whose text is
-// always a text node, plus the shared loading, error and announcement states.
+// always a text node, plus the shared cards, facts, loading, error and announcement states.
 import { t } from './i18n.js';
 
 const ATTRS = new Set(['role', 'for', 'href', 'viewBox']);
@@ -65,6 +65,34 @@ export function failed(el, error, retry) {
     el.focus();
     retry();
   }
+}
+
+/**
+ * The card #<name> (unique on the page; styled as .card--<name>), labelled by its h2
+ * #<name>-title. Children as for h().
+ */
+export function card(name, title, ...children) {
+  return h('section', { class: `card card--${name}`, id: name, 'aria-labelledby': `${name}-title` },
+    h('h2', { id: `${name}-title` }, title), ...children);
+}
+
+/** Runs `render` after a loading line in `body`; a failure shows there with "Try again". */
+export async function load(body, render) {
+  busy(body);
+  try {
+    await render();
+  } catch (err) {
+    failed(body, err, () => load(body, render));
+  }
+}
+
+/**
+ * A definition list of [term, value] rows (.facts, with `variant`: .facts--lines or
+ * .facts--tiles); falsy rows and rows without a value are left out.
+ */
+export function facts(rows, variant) {
+  return h('dl', { class: variant ? `facts facts--${variant}` : 'facts' },
+    rows.filter((row) => row && ![null, undefined, '', false].includes(row[1])).map(([term, value]) => h('div', null, h('dt', null, term), h('dd', null, value))));
 }
 
 let region;

@@ -1,7 +1,7 @@
 // Account. The data is session.js's cached customer and subscription objects (ctx): saves update
 // them in place, so other views see the change too.
 import { api } from '../api.js';
-import { h, failed, announce } from '../dom.js';
+import { h, card, facts, failed, announce } from '../dom.js';
 import { t, locale } from '../i18n.js';
 import { date } from '../format.js';
 import { subscriptions } from '../session.js';
@@ -10,18 +10,11 @@ export async function mount(el, { config, customer, subscription }) {
   const several = (await subscriptions().catch(() => [])).length > 1;
   const scope = () => several && h('p', { class: 'account__scope' }, t('account.for_contract', { number: subscription.number }));
   el.replaceChildren(h('div', { class: 'account' },
-    section('details', details(customer, config)),
+    card('account-details', t('account.details.title'), details(customer, config)),
     subscription
-      ? [section('bank', scope(), bank(subscription, customer)), section('address', scope(), addresses(subscription))]
+      ? [card('account-bank', t('account.bank.title'), scope(), bank(subscription, customer)),
+        card('account-address', t('account.address.title'), scope(), addresses(subscription))]
       : h('p', { class: 'notice notice--info' }, t('account.no_contract'))));
-}
-
-const section = (key, ...children) => h('section', { class: `card account__card account__card--${key}` }, h('h2', null, t(`account.${key}.title`)), children);
-
-// [term, value] rows; empty values are left out.
-function facts(rows) {
-  return h('dl', { class: 'account__facts' },
-    rows.filter(([, value]) => value).map(([term, value]) => h('div', null, h('dt', null, term), h('dd', null, value))));
 }
 
 const note = (...children) => h('p', { class: 'account__note' }, children);

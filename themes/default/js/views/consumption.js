@@ -1,7 +1,7 @@
 // Consumption against price for a day, week or month (smart meters) or a year (analog meters),
 // the energy used in the cheapest hours, and for analog meters the readings and their form.
 import { api } from '../api.js';
-import { h, busy, failed, announce } from '../dom.js';
+import { h, card, load, busy, failed, announce } from '../dom.js';
 import { t, locale } from '../i18n.js';
 import { chart, timeSlot } from './chart.js';
 import { kwh, percent, date, dateLong, monthYear, berlinDay, dateFormat } from '../format.js';
@@ -111,7 +111,7 @@ function usageSection(subscription, range, analog, signal) {
   const switcher = !analog && h('div', { class: 'consumption__views', role: 'group', 'aria-label': t('consumption.view') },
     views.map((v) => button(t(`consumption.views.${v}`), () => show(v))));
 
-  async function load(moved) {
+  async function loadPeriod(moved) {
     const mine = ++loads;
     const spec = VIEWS[view];
     const start = spec.first(day);
@@ -135,7 +135,7 @@ function usageSection(subscription, range, analog, signal) {
       render(spec, usage, prices, start, end, label);
       if (moved) announce(label);
     } catch (err) {
-      if (mine === loads) failed(body, err, () => load(moved));
+      if (mine === loads) failed(body, err, () => loadPeriod(moved));
     }
   }
 
@@ -163,19 +163,18 @@ function usageSection(subscription, range, analog, signal) {
 
   function show(v) {
     view = v;
-    load(true);
+    loadPeriod(true);
   }
   function go(n) {
     day = VIEWS[view].step(VIEWS[view].first(day), n);
-    load(true);
+    loadPeriod(true);
   }
 
-  const section = h('section', { class: 'card consumption__usage', 'aria-labelledby': 'consumption-usage' },
-    h('h2', { id: 'consumption-usage' }, t('consumption.title')),
+  const section = card('consumption-usage', t('consumption.title'),
     analog ? h('p', { class: 'consumption__hint' }, t('consumption.analog')) : switcher,
     h('div', { class: 'consumption__nav' }, heading, prev, next),
     body);
-  return { section, ready: load(), reload: () => load() };
+  return { section, ready: loadPeriod(), reload: () => loadPeriod() };
 }
 
 // ---------- Meter readings (analog meters) ----------
@@ -203,21 +202,16 @@ function readingsSection({ id }, range, ended, signal, onSaved) {
   const submit = h('button', { class: 'btn btn--primary', type: 'submit' }, t('consumption.form.submit'));
   const form = h('form', { class: 'form consumption__form', noValidate: true, on: { submit: send } }, value.el, day.el, status, h('div', null, submit));
 
-  async function loadList() {
-    busy(list);
-    try {
-      const { items } = await api('/meter-readings', { query: { 'filter[subscription][eq]': id, limit: 100 }, signal });
-      if (items[0]) hint.textContent = t('consumption.form.last', { value: kwh(items[0].value), date: date(items[0].timestamp) });
-      list.replaceChildren(items.length ? h('table', { class: 'consumption__readings', 'aria-labelledby': 'consumption-readings' },
-        h('thead', null, h('tr', null, ['date', 'value', 'type'].map((c) => h('th', { scope: 'col' }, t(`consumption.readings.${c}`))))),
-        h('tbody', null, items.map((r) => h('tr', null,
-          h('th', { scope: 'row' }, date(r.timestamp)),
-          h('td', null, kwh(r.value)),
-          h('td', null, t(`consumption.readings.types.${r.type}`)))))) : h('p', null, t('consumption.readings.none')));
-    } catch (err) {
-      failed(list, err, loadList);
-    }
-  }
+  const loadList = () => load(list, async () => {
+    const { items } = await api('/meter-readings', { query: { 'filter[subscription][eq]': id, limit: 100 }, signal });
+    if (items[0]) hint.textContent = t('consumption.form.last', { value: kwh(items[0].value), date: date(items[0].timestamp) });
+    list.replaceChildren(items.length ? h('table', { class: 'consumption__readings', 'aria-labelledby': 'consumption-readings-title' },
+      h('thead', null, h('tr', null, ['date', 'value', 'type'].map((c) => h('th', { scope: 'col' }, t(`consumption.readings.${c}`))))),
+      h('tbody', null, items.map((r) => h('tr', null,
+        h('th', { scope: 'row' }, date(r.timestamp)),
+        h('td', null, kwh(r.value)),
+        h('td', null, t(`consumption.readings.types.${r.type}`)))))) : h('p', null, t('consumption.readings.none')));
+  });
 
   /** A message under a field; `soft`: a caution (an unusual number), not an error. */
   function say(f, text, soft = false) {
@@ -260,11 +254,10 @@ function readingsSection({ id }, range, ended, signal, onSaved) {
     }
   }
 
+  // #reading: the dashboard links here.
   const section = [
-    !ended && h('section', { class: 'card', id: 'reading', 'aria-labelledby': 'consumption-report' },
-      h('h2', { id: 'consumption-report' }, t('consumption.form.title')), form),
-    h('section', { class: 'card', 'aria-labelledby': 'consumption-readings' },
-      h('h2', { id: 'consumption-readings' }, t('consumption.readings.title')),
+    !ended && card('reading', t('consumption.form.title'), form),
+    card('consumption-readings', t('consumption.readings.title'),
       ended && h('p', { class: 'notice notice--info' }, t('consumption.form.ended')),
       list),
   ];

@@ -2,7 +2,7 @@
 // prices as a chart and the cheapest window (tomorrow's once published), then consumption,
 // contract, next bill, latest invoice and an open smart-meter order, as cards in a grid.
 import { api } from '../api.js';
-import { h, busy, failed } from '../dom.js';
+import { h, card, facts, load } from '../dom.js';
 import { t } from '../i18n.js';
 import { chart, timeSlot } from './chart.js';
 import { ct, kwh, money, date, dateLong, dateTime, monthYear, time, percent } from '../format.js';
@@ -11,15 +11,6 @@ const MINUTE = 60_000;
 /** The last day of a period whose end is exclusive (midnight after it). */
 const lastDay = (end) => date(Date.parse(end) - 1);
 const span = (start, end) => `${date(start)} – ${lastDay(end)}`;
-
-function card(name, title, ...children) {
-  return h('section', { class: `card dashboard__card dashboard__card--${name}`, 'aria-labelledby': `dashboard-${name}` },
-    h('h2', { id: `dashboard-${name}` }, title), ...children);
-}
-
-/** A definition list from [term, value] pairs; pairs with an empty value are left out. */
-const facts = (pairs) => h('dl', { class: 'dashboard__facts' },
-  pairs.filter(([, value]) => value).map(([term, value]) => h('div', null, h('dt', null, term), h('dd', null, value))));
 
 const more = (href, text) => h('p', { class: 'dashboard__more' }, h('a', { href }, text));
 
@@ -90,28 +81,28 @@ function pricesCard({ today, tomorrow, resolution }, now) {
         t(`dashboard.prices.${which}`))))
     : h('p', { class: 'dashboard__hint' }, t('dashboard.prices.tomorrow_at', { time: time(tomorrow.published_at) }));
   show('today');
-  return card('prices', t('dashboard.prices.title'), priceNow(today, slotMs, current), switcher, shown);
+  return card('dashboard-prices', t('dashboard.prices.title'), priceNow(today, slotMs, current), switcher, shown);
 }
 
 function consumptionCard(usage, contract) {
   const title = t('dashboard.usage.title');
-  if (contract.status === 'pending') return card('usage', title, h('p', null, t('dashboard.usage.pending', { date: date(contract.start_at) })));
+  if (contract.status === 'pending') return card('dashboard-usage', title, h('p', null, t('dashboard.usage.pending', { date: date(contract.start_at) })));
   const link = more('/consumption/', t('dashboard.usage.more'));
-  if (contract.status === 'ended') return card('usage', title, h('p', null, t('dashboard.usage.ended')), link);
+  if (contract.status === 'ended') return card('dashboard-usage', title, h('p', null, t('dashboard.usage.ended')), link);
   if (usage.meter_type === 'analog') {
     const month = usage.latest_month;
-    return card('usage', title,
+    return card('dashboard-usage', title,
       h('p', null, t('dashboard.usage.analog')),
       month && facts([[monthYear(month.start),
-        `${kwh(month.usage)}${month.type === 'preliminary' ? ` (${t('dashboard.usage.preliminary')})` : ''}`]]),
+        `${kwh(month.usage)}${month.type === 'preliminary' ? ` (${t('dashboard.usage.preliminary')})` : ''}`]], 'lines'),
       more('/consumption/#reading', t('dashboard.usage.report')));
   }
   const change = usage.change_percent;
-  return card('usage', title,
+  return card('dashboard-usage', title,
     facts([
       [usage.measured_until ? t('dashboard.usage.today_until', { time: time(usage.measured_until) }) : t('dashboard.usage.today'), usage.today && kwh(usage.today.usage)],
       [t('dashboard.usage.this_month'), usage.this_month && kwh(usage.this_month.usage)],
-    ]),
+    ], 'lines'),
     change !== null && usage.last_month_same_period && h('p', null, t(change > 0 ? 'dashboard.usage.more_than' : 'dashboard.usage.less_than', {
       percent: percent(Math.abs(change) / 100),
       last: kwh(usage.last_month_same_period.usage),
@@ -130,24 +121,24 @@ function contractStatus(contract) {
 function contractCard(contract, subscription) {
   const [kind, status, reason] = contractStatus(contract);
   const address = subscription.address;
-  return card('contract', t('dashboard.contract.title'),
+  return card('dashboard-contract', t('dashboard.contract.title'),
     h('p', { class: `dashboard__status dashboard__status--${kind}` }, status),
     reason && h('p', null, t('dashboard.contract.reason_label', { reason })),
     facts([
       [t('dashboard.contract.number'), subscription.number],
       [t('dashboard.contract.address'), address && `${address.street} ${address.house_number}, ${address.zip} ${address.city}`],
       [t('dashboard.contract.meter'), [t(`dashboard.contract.meter_${contract.meter_type}`), subscription.meter?.number].filter(Boolean).join(' · ')],
-    ]),
+    ], 'lines'),
     more('/tariff/', t('dashboard.contract.more')));
 }
 
 function billCard(bill, contract) {
   if (!bill) {
-    return card('bill', t('dashboard.bill.title'), h('p', null, t(contract.status === 'pending' ? 'dashboard.bill.pending' : 'dashboard.bill.none')));
+    return card('dashboard-bill', t('dashboard.bill.title'), h('p', null, t(contract.status === 'pending' ? 'dashboard.bill.pending' : 'dashboard.bill.none')));
   }
   const prepayment = bill.type === 'prepayment';
   const amount = bill.amount ?? bill.amount_to_date;
-  return card('bill', t(prepayment ? 'dashboard.bill.title_prepayment' : 'dashboard.bill.title'),
+  return card('dashboard-bill', t(prepayment ? 'dashboard.bill.title_prepayment' : 'dashboard.bill.title'),
     amount !== null && h('p', { class: 'dashboard__amount' },
       bill.estimated && h('span', null, t('dashboard.bill.estimated')), money(amount)),
     h('p', null, t(prepayment ? 'dashboard.bill.prepayment' : 'dashboard.bill.usage', { date: date(bill.date), period: span(bill.period_start, bill.period_end) })),
@@ -157,21 +148,21 @@ function billCard(bill, contract) {
 
 function invoiceCard(invoice) {
   const title = t('dashboard.invoice.title');
-  if (!invoice) return card('invoice', title, h('p', null, t('dashboard.invoice.none')));
+  if (!invoice) return card('dashboard-invoice', title, h('p', null, t('dashboard.invoice.none')));
   const failedPayment = invoice.payment_status === 'failed';
-  return card('invoice', title,
+  return card('dashboard-invoice', title,
     h('p', { class: 'dashboard__amount' }, h('span', null, t(`dashboard.invoice.type.${invoice.type}`)), money(invoice.total)),
     facts([
       [t('dashboard.invoice.number'), invoice.invoice_number],
       [t('dashboard.invoice.period'), invoice.period_start && span(invoice.period_start, invoice.period_end)],
       [t('dashboard.invoice.status_label'), t(`dashboard.invoice.status.${invoice.status}`)],
-    ]),
+    ], 'lines'),
     failedPayment && h('p', { class: 'notice notice--warning' }, t('dashboard.invoice.payment_failed')),
     more(`/invoices/${encodeURIComponent(invoice.id)}`, t('dashboard.invoice.open', { number: invoice.invoice_number })));
 }
 
 function orderCard(order) {
-  return card('order', t('dashboard.order.title'),
+  return card('dashboard-order', t('dashboard.order.title'),
     h('p', { class: 'dashboard__status dashboard__status--pending' }, t(`dashboard.order.status.${order.status}`)),
     order.appointment_at && h('p', null, t('dashboard.order.appointment', { date: dateTime(order.appointment_at) })),
     order.blocked_at && h('p', { class: 'notice notice--warning' }, t('dashboard.order.blocked')),
@@ -197,14 +188,8 @@ export async function mount(el, { subscription, signal }) {
     el.replaceChildren(h('p', { class: 'notice notice--info' }, t('dashboard.no_subscription')));
     return;
   }
-  const load = async () => {
-    busy(el);
-    try {
-      const data = await api(`/subscriptions/${encodeURIComponent(subscription.id)}/dashboard`, { signal });
-      el.replaceChildren(h('div', { class: 'dashboard' }, cards(data, subscription)));
-    } catch (err) {
-      failed(el, err, load);
-    }
-  };
-  await load();
+  await load(el, async () => {
+    const data = await api(`/subscriptions/${encodeURIComponent(subscription.id)}/dashboard`, { signal });
+    el.replaceChildren(h('div', { class: 'dashboard' }, cards(data, subscription)));
+  });
 }

@@ -1,6 +1,6 @@
 // Invoices: the chosen contract's list (filters in the URL query, "load more" over the cursor)
 // and one invoice at /invoices/<id>, the same page.
-import { h, busy, failed } from '../dom.js';
+import { h, card, facts, busy, failed } from '../dom.js';
 import { api, apiUrl } from '../api.js';
 import { t, locale } from '../i18n.js';
 import { money, kwh, ct, number, percent, date, monthYear, berlinDay } from '../format.js';
@@ -186,7 +186,7 @@ async function showList(el, ctx) {
   form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
   form.addEventListener('change', (e) => e.target.tagName === 'SELECT' && apply());
 
-  el.replaceChildren(section('invoices', sub ? t('invoices.heading', { number: sub.number }) : t('invoices.heading_all'),
+  el.replaceChildren(card('invoices', sub ? t('invoices.heading', { number: sub.number }) : t('invoices.heading_all'),
     address && h('p', { class: 'invoices__contract' }, address),
     form, count, results, more, moreError));
   await load();
@@ -208,30 +208,23 @@ async function showInvoice(el, id, ctx) {
 const backLink = () => h('a', { class: 'invoice-back', href: `/invoices/${listQuery}` },
   h('span', { 'aria-hidden': 'true' }, '←'), t('invoices.back'));
 
-const section = (id, heading, ...body) =>
-  h('section', { class: 'card invoice-section', 'aria-labelledby': id }, h('h2', { id }, heading), ...body);
-
-const notFound = (el) => el.replaceChildren(section('invoice-missing', t('invoices.missing.title'),
+const notFound = (el) => el.replaceChildren(card('invoice-missing', t('invoices.missing.title'),
   h('p', null, t('invoices.missing.text')), backLink()));
-
-const facts = (pairs) => h('dl', { class: 'invoice-facts' },
-  pairs.filter(([, v]) => v).map(([key, v]) => h('div', null, h('dt', null, t(key)), h('dd', null, v))));
 
 function head(inv, config) {
   const s = state(inv);
-  return h('section', { class: 'card invoice-head', 'aria-labelledby': 'invoice-title' },
-    h('h2', { id: 'invoice-title' }, title(inv)),
+  return card('invoice', title(inv),
     h('p', { class: 'invoice-head__meta' }, chip(s), ' ', t('invoices.number', { number: inv.invoice_number })),
     (inv.voided_by || inv.voids_invoice) && h('div', { class: `notice notice--${inv.voided_by ? 'warning' : 'info'}` },
       relation(inv, 'invoices.detail')),
     unpaid(s) && paymentAlert(inv, s, config),
     facts([
-      ['invoices.fact.total', money(inv.total)],
-      ['invoices.fact.period', period(inv, true)],
-      ['invoices.fact.issued', inv.issued_at && date(inv.issued_at)],
-      ['invoices.fact.due', unpaid(s) && inv.due_at && date(inv.due_at)],
-      [s === 'refunded' ? 'invoices.fact.refunded' : 'invoices.fact.paid', inv.paid_at && date(inv.paid_at)],
-    ]),
+      [t('invoices.fact.total'), money(inv.total)],
+      [t('invoices.fact.period'), period(inv, true)],
+      [t('invoices.fact.issued'), inv.issued_at && date(inv.issued_at)],
+      [t('invoices.fact.due'), unpaid(s) && inv.due_at && date(inv.due_at)],
+      [t(s === 'refunded' ? 'invoices.fact.refunded' : 'invoices.fact.paid'), inv.paid_at && date(inv.paid_at)],
+    ], 'tiles'),
     inv.type === 'prepayment' && h('p', { class: 'invoice-note' }, t('invoices.prepayment_note')),
     h('a', { class: 'btn btn--primary', href: apiUrl(`/invoices/${inv.id}/file`), download: '' }, t('invoices.pdf')));
 }
@@ -267,12 +260,12 @@ function usage(inv) {
   const days = Math.max(1, Math.round((Date.parse(c.end) - Date.parse(c.start)) / 864e5));
   const billed = c.billed_usage !== null && kwh(c.billed_usage);
   const differs = billed !== kwh(c.usage) && billed;
-  return section('invoice-usage', t('invoices.usage.heading'),
+  return card('invoice-usage', t('invoices.usage.heading'),
     facts([
-      ['invoices.usage.metered', `${kwh(c.usage)}${c.type === 'preliminary' ? ` (${t('invoices.usage.preliminary')})` : ''}`],
-      ['invoices.usage.billed', differs],
-      ['invoices.usage.per_day', kwh(c.usage / days)],
-    ]),
+      [t('invoices.usage.metered'), `${kwh(c.usage)}${c.type === 'preliminary' ? ` (${t('invoices.usage.preliminary')})` : ''}`],
+      [t('invoices.usage.billed'), differs],
+      [t('invoices.usage.per_day'), kwh(c.usage / days)],
+    ], 'tiles'),
     differs && h('p', { class: 'invoice-note' }, t('invoices.usage.differs')));
 }
 
@@ -295,7 +288,7 @@ function costs(inv) {
         h('span', { class: 'invoice-lines__calc' }, calculation(line))),
       h('td', null, money(line.amount))))));
   const total = (key, value, args) => h('tr', null, h('th', { scope: 'row' }, t(key, args)), h('td', null, money(value)));
-  return section('invoice-costs', t('invoices.lines.heading'),
+  return card('invoice-costs', t('invoices.lines.heading'),
     table('invoice-lines', t('invoices.lines.caption'), ['invoices.lines.item', 'invoices.lines.amount'],
       bodies,
       h('tfoot', null,
@@ -310,7 +303,7 @@ function payments(inv) {
     h('td', null, label(`invoices.payment.${p.status}`, p.status),
       p.failure_code && ` – ${reason(p)}`),
     h('td', null, money(p.amount))));
-  return section('invoice-payments', t('invoices.payments.heading'), rows.length
+  return card('invoice-payments', t('invoices.payments.heading'), rows.length
     ? table('invoice-payments', t('invoices.payments.caption'), ['invoices.payments.date', 'invoices.payments.status', 'invoices.payments.amount'], h('tbody', null, rows))
     : h('p', null, t('invoices.payments.none')));
 }

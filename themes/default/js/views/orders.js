@@ -1,30 +1,13 @@
 // Orders: the selected contract's meter orders (the smart meter rollout or a swap the customer
 // asked for), each as a timeline of its milestones, and the contract's add-on products.
 import { api } from '../api.js';
-import { h, svg, busy, failed } from '../dom.js';
+import { h, svg, card, load } from '../dom.js';
 import { t } from '../i18n.js';
 import { money, date, dateLong, time } from '../format.js';
 
 /** The milestones of a meter order, in order (`cancelled` can end it at any point). */
 const STEPS = ['created', 'placed', 'check_submitted', 'check_reviewed', 'scheduled', 'installed', 'activated'];
 const CLOSED = ['installed', 'activated', 'cancelled'];
-
-/** A card with its h2; `body` is what its loader fills. */
-function card(id, title) {
-  const body = h('div');
-  const el = h('section', { class: 'card orders-card', 'aria-labelledby': id }, h('h2', { id }, title), body);
-  return { el, body };
-}
-
-/** Runs `render` with a loading line before and a "Try again" notice when it fails. */
-async function load(body, render) {
-  busy(body);
-  try {
-    await render();
-  } catch (err) {
-    failed(body, err, () => load(body, render));
-  }
-}
 
 /**
  * The timeline of `order`: milestones reached are done (with their date), the next one is
@@ -122,11 +105,13 @@ async function renderProducts(body, sub, signal) {
 export async function mount(el, ctx) {
   const sub = ctx.subscription;
   if (!sub) return void el.replaceChildren(h('p', { class: 'notice' }, t('tariff.none')));
-  const meters = card('orders-meters', t('orders.meter.title'));
-  const products = card('orders-products', t('orders.products.title'));
-  el.replaceChildren(h('div', { class: 'orders' }, meters.el, products.el));
+  const meters = h('div');
+  const products = h('div');
+  el.replaceChildren(h('div', { class: 'orders' },
+    card('orders-meters', t('orders.meter.title'), meters),
+    card('orders-products', t('orders.products.title'), products)));
   await Promise.all([
-    load(meters.body, () => renderOrders(meters.body, sub, ctx.signal)),
-    load(products.body, () => renderProducts(products.body, sub, ctx.signal)),
+    load(meters, () => renderOrders(meters, sub, ctx.signal)),
+    load(products, () => renderProducts(products, sub, ctx.signal)),
   ]);
 }

@@ -1,7 +1,7 @@
 // Tariff & contract: prices, contract dates and state, cancellation and meter swap (form →
 // confirmation → result). Each card loads on its own: one failing request spares the others.
 import { api } from '../api.js';
-import { h, busy, failed, announce } from '../dom.js';
+import { h, card, facts, load, failed, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { ct, money, percent, date, dateLong, time, berlinDay } from '../format.js';
 
@@ -29,25 +29,10 @@ function stateOf(sub) {
 const cancellable = (state) => state === 'active' || state === 'pending';
 
 /** The card #tariff-<name>; its loader fills `body`. */
-function card(name) {
-  const id = `tariff-${name}`;
+function section(name) {
   const body = h('div', { class: 'tariff-card__body' });
-  return { body, el: h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, t(`tariff.${name}.title`)), body) };
+  return { body, el: card(`tariff-${name}`, t(`tariff.${name}.title`), body) };
 }
-
-/** Runs `render` after a loading line; a failure offers "Try again". */
-async function load(body, render) {
-  busy(body);
-  try {
-    await render();
-  } catch (err) {
-    failed(body, err, () => load(body, render));
-  }
-}
-
-/** [term, value] rows without empty values as a definition list. */
-const facts = (rows) => h('dl', { class: 'tariff-facts' },
-  rows.filter((r) => r && r[1]).map(([term, value]) => h('div', null, h('dt', null, term), h('dd', null, value))));
 
 /** [label, value] rows; CSS marks the last as the total. */
 const priceTable = (caption, rows) => h('table', { class: 'tariff-table' }, h('caption', null, caption),
@@ -316,7 +301,7 @@ async function renderSwap(body, sub, signal) {
 
 export async function mount(el, { subscription: chosen, signal }) {
   if (!chosen) return void fill(el, h('p', { class: 'notice' }, t('tariff.none')));
-  const [prices, base, contract, cancel, swap] = ['prices', 'base', 'contract', 'cancel', 'swap'].map(card);
+  const [prices, base, contract, cancel, swap] = ['prices', 'base', 'contract', 'cancel', 'swap'].map(section);
   cancel.el.hidden = swap.el.hidden = true;
   fill(el, h('div', { class: 'tariff' }, h('div', { class: 'tariff__column' }, prices.el, base.el), contract.el, cancel.el, swap.el));
   // The contract is read afresh, not from the session's cache: a cancellation changes it.
