@@ -193,7 +193,7 @@ async function main() {
         console.log(`${route.padEnd(16)} ${kb(s.code).padStart(8)} KB ${kb(s.codeRaw).padStart(7)} KB ${String(s.files).padStart(5)} ${kb(s.runtime).padStart(10)} KB ${kb(s.api).padStart(9)} KB`);
       }
       for (const [route, s] of Object.entries(scores)) {
-        for (const shift of s.runs.flatMap((r) => r.shifts)) console.log(`  layout shift ${shift.score.toFixed(3)} ${shift.node}`);
+        for (const shift of s.runs.flatMap((r) => r.shifts)) console.log(`  layout shift ${(shift.score ?? 0).toFixed(3)} ${shift.node ?? shift.label ?? ""}`);
         console.log(`lighthouse ${route}: performance ${s.performance}, accessibility ${s.accessibility} (median of ${s.runs.length}; FCP ${Math.round(s.fcp)} ms, LCP ${Math.round(s.lcp)} ms, TBT ${Math.round(s.tbt)} ms, CLS ${s.cls.toFixed(3)})`);
       }
     }

@@ -23,10 +23,11 @@ function centreCurrentTab() {
   if (row) row.scrollLeft += tab.getBoundingClientRect().left - row.getBoundingClientRect().left - (row.clientWidth - tab.offsetWidth) / 2;
 }
 
+// The account area belongs to the routes that need a sign-in (their header reserves its space).
 async function renderAccount(who) {
   const slot = document.querySelector('[data-account]');
   if (!slot) return;
-  if (!who) return void (slot.hidden = true);
+  if (!who || PUBLIC_PAGES.includes(document.getElementById('main')?.dataset.page)) return void (slot.hidden = true);
   const all = await subscriptions().catch(() => []);
   const chosen = await currentSubscription().catch(() => null);
   const label = (s) => [t('common.subscription_option', { number: s.number }),

@@ -6,7 +6,7 @@ import { h, svg } from '../dom.js';
 import { t } from '../i18n.js';
 import { ct, kwh, number, time, TZ } from '../format.js';
 
-const HEIGHT = 220;
+const HEIGHT = 220; // also .chart__plot's height in chart.css
 const TOP = 30; // room for the units and "now"
 const BOTTOM = HEIGHT - 24; // room for the x labels
 const AXIS = 42; // a y-axis with its labels

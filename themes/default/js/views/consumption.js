@@ -276,7 +276,9 @@ export async function mount(el, { subscription, signal }) {
   const analog = subscription.meter?.type === 'analog';
   const usage = usageSection(subscription, range, analog, signal);
   const readings = analog && readingsSection(subscription, range, ended, signal, usage.reload);
-  el.replaceChildren(h('div', { class: 'consumption' }, usage.section, readings?.section));
+  // Shown once every section has its first content (or its error): the skeleton stays until
+  // then, so sections filling in one after the other never push each other down.
   await Promise.all([usage.ready, readings?.ready]);
+  el.replaceChildren(h('div', { class: 'consumption' }, usage.section, readings?.section));
   if (location.hash === '#reading') document.getElementById('reading')?.scrollIntoView();
 }

@@ -107,11 +107,12 @@ export async function mount(el, ctx) {
   if (!sub) return void el.replaceChildren(h('p', { class: 'notice' }, t('tariff.none')));
   const meters = h('div');
   const products = h('div');
-  el.replaceChildren(h('div', { class: 'orders' },
-    card('orders-meters', t('orders.meter.title'), meters),
-    card('orders-products', t('orders.products.title'), products)));
+  // Shown once both cards have their content (or error), so neither pushes the other down.
   await Promise.all([
     load(meters, () => renderOrders(meters, sub, ctx.signal)),
     load(products, () => renderProducts(products, sub, ctx.signal)),
   ]);
+  el.replaceChildren(h('div', { class: 'orders' },
+    card('orders-meters', t('orders.meter.title'), meters),
+    card('orders-products', t('orders.products.title'), products)));
 }

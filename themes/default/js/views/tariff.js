@@ -303,7 +303,6 @@ export async function mount(el, { subscription: chosen, signal }) {
   if (!chosen) return void fill(el, h('p', { class: 'notice' }, t('tariff.none')));
   const [prices, base, contract, cancel, swap] = ['prices', 'base', 'contract', 'cancel', 'swap'].map(section);
   cancel.el.hidden = swap.el.hidden = true;
-  fill(el, h('div', { class: 'tariff' }, h('div', { class: 'tariff__column' }, prices.el, base.el), contract.el, cancel.el, swap.el));
   // The contract is read afresh, not from the session's cache: a cancellation changes it.
   const fresh = () => api(`/subscriptions/${chosen.id}`, { signal });
   const reloadContract = () => load(contract.body, async () => renderContract(contract.body, await fresh()));
@@ -321,4 +320,6 @@ export async function mount(el, { subscription: chosen, signal }) {
       if (!swap.el.hidden) await load(swap.body, () => renderSwap(swap.body, sub, signal));
     }),
   ]);
+  // Shown once every card has its content (or error), so no card pushes another down.
+  fill(el, h('div', { class: 'tariff' }, h('div', { class: 'tariff__column' }, prices.el, base.el), contract.el, cancel.el, swap.el));
 }
