@@ -7,7 +7,12 @@
 
 use std::io::Write;
 
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use tiny_http::{Method, Request};
+
+/// Smaller bodies gain too little from compression to pay for it.
+const MIN_COMPRESSED_BODY: usize = 1024;
 
 /// A complete response.
 #[derive(Debug)]
@@ -34,6 +39,59 @@ impl Reply {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
+
+    fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `reply` gzip-compressed when `request` accepts gzip and the body is text worth compressing (the
+/// app's JS and CSS, pages, API JSON); a portal served straight from the edge then transfers
+/// what a CDN would. Compressible replies say `Vary: Accept-Encoding` either way.
+pub fn compressed(request: &Request, mut reply: Reply) -> Reply {
+    let compressible = reply.header_value("Content-Type").is_some_and(|t| {
+        t.starts_with("text/")
+            || t.starts_with("application/json")
+            || t.starts_with("application/javascript")
+            || t.starts_with("image/svg+xml")
+    });
+    if !compressible || reply.body.len() < MIN_COMPRESSED_BODY {
+        return reply;
+    }
+    reply = reply.header("Vary", "Accept-Encoding");
+    if !accepts_gzip(request) || reply.header_value("Content-Encoding").is_some() {
+        return reply;
+    }
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
+    match encoder
+        .write_all(&reply.body)
+        .and_then(|_| encoder.finish())
+    {
+        Ok(body) => Reply { body, ..reply }.header("Content-Encoding", "gzip"),
+        Err(_) => reply,
+    }
+}
+
+/// Whether an `Accept-Encoding` header lists gzip (or `*`) without `q=0`.
+fn accepts_gzip(request: &Request) -> bool {
+    request
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv("Accept-Encoding"))
+        .flat_map(|h| h.value.as_str().split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
 }
 
 /// Writes `reply` and closes the connection. A client that went away is not an error.

@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -1092,6 +1093,76 @@ fn hosts_health_static_files_and_no_cors() {
         &Req::new("GET", &server.host("lumio"), "/login/").header("Origin", "http://evil.example"),
     );
     assert_eq!(page.status, 200, "{page}");
+}
+
+#[test]
+fn text_is_gzip_compressed_for_clients_that_accept_it() {
+    let prepared = prepare();
+    let key = prepared.keys_create("lumio");
+    let server = prepared.start(ServeOptions::default());
+    let host = server.host("lumio");
+    let gzip = |path: &str, accept: &str| {
+        server.send(&Req::new("GET", &host, path).header("Accept-Encoding", accept))
+    };
+    let unpack = |body: &[u8]| {
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut text)
+            .expect("a gzip body");
+        text
+    };
+
+    // The app's stylesheet: identity without Accept-Encoding, gzip with it, same bytes unpacked.
+    let page = server.get("lumio", "/login/");
+    let css = page
+        .text()
+        .split('"')
+        .find(|part| part.starts_with("/assets/app.") && part.ends_with(".css"))
+        .expect("the page links its stylesheet")
+        .to_owned();
+    let plain = server.get("lumio", &css);
+    assert_eq!(plain.header("content-encoding"), None, "{plain}");
+    assert_eq!(plain.header("vary"), Some("Accept-Encoding"), "{plain}");
+    let packed = gzip(&css, "gzip, deflate, br");
+    assert_eq!(packed.header("content-encoding"), Some("gzip"), "{packed}");
+    assert!(packed.body.len() * 3 < plain.body.len(), "{packed}");
+    assert_eq!(unpack(&packed.body), plain.body);
+    // An explicit refusal is honoured.
+    let refused = gzip(&css, "gzip;q=0, identity");
+    assert_eq!(refused.header("content-encoding"), None, "{refused}");
+    assert_eq!(refused.body, plain.body);
+
+    // Pages and the API's JSON too; images that are already compressed and small bodies not.
+    assert_eq!(
+        gzip("/login/", "gzip").header("content-encoding"),
+        Some("gzip")
+    );
+    let document = gzip("/api/openapi.json", "gzip");
+    assert_eq!(document.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        unpack(&document.body),
+        server.get("lumio", "/api/openapi.json").body
+    );
+    let session = gzip("/api/session", "gzip");
+    assert_eq!(session.status, 401);
+    assert_eq!(session.header("content-encoding"), None, "{session}");
+
+    // The sign-in link answer never is, however long: its length must not hint at its token.
+    let anna = server.sign_in("lumio", &server.demo_email("lumio", 0));
+    let next = format!("/help/de/{}/", "a".repeat(1500));
+    let link = server.send(
+        &Req::new(
+            "POST",
+            &format!("localhost:{}", server.port),
+            "/admin/magic_link",
+        )
+        .header("Authorization", &format!("Bearer {key}"))
+        .header("Accept-Encoding", "gzip")
+        .json(&json!({ "customerId": anna.customer["id"], "next": next })),
+    );
+    assert_eq!(link.status, 200, "{link}");
+    assert!(link.body.len() > 1024, "{link}");
+    assert_eq!(link.header("content-encoding"), None, "{link}");
 }
 
 // ------------------------------------------------------------------------------------------

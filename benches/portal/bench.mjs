@@ -151,6 +151,9 @@ async function lighthouseScores(port, slug, route, cookie, runs) {
         lcp: lhr.audits['largest-contentful-paint'].numericValue,
         tbt: lhr.audits['total-blocking-time'].numericValue,
         cls: lhr.audits['cumulative-layout-shift'].numericValue,
+        // Each metric's own score (0–1): which one keeps the category below 100.
+        metricScores: Object.fromEntries(['first-contentful-paint', 'largest-contentful-paint', 'speed-index', 'total-blocking-time', 'cumulative-layout-shift']
+          .map((id) => [id, lhr.audits[id].score])),
         finalUrl: lhr.finalDisplayedUrl,
         shifts: (lhr.audits['layout-shifts']?.details?.items || []).map((i) => ({ score: i.score, node: i.node?.snippet, label: i.node?.nodeLabel })),
       });
@@ -193,6 +196,7 @@ async function main() {
         console.log(`${route.padEnd(16)} ${kb(s.code).padStart(8)} KB ${kb(s.codeRaw).padStart(7)} KB ${String(s.files).padStart(5)} ${kb(s.runtime).padStart(10)} KB ${kb(s.api).padStart(9)} KB`);
       }
       for (const [route, s] of Object.entries(scores)) {
+        console.log(`  metric scores (first run): ${JSON.stringify(s.runs[0].metricScores)}`);
         for (const shift of s.runs.flatMap((r) => r.shifts)) console.log(`  layout shift ${(shift.score ?? 0).toFixed(3)} ${shift.node ?? shift.label ?? ""}`);
         console.log(`lighthouse ${route}: performance ${s.performance}, accessibility ${s.accessibility} (median of ${s.runs.length}; FCP ${Math.round(s.fcp)} ms, LCP ${Math.round(s.lcp)} ms, TBT ${Math.round(s.tbt)} ms, CLS ${s.cls.toFixed(3)})`);
       }
