@@ -4,44 +4,22 @@
 // change itself and the step-up re-confirmation by code once the sign-in is older than 15
 // minutes; a business customer on a second brand. axe-core in German and English; no console
 // errors or CSP violations. The tests share anna's signed-in page and run in order.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, PHONE, checkA11y, expectNoProblems, newContextPage, screenshot, settled, signIn, switchLanguage,
+  DESKTOP, PHONE, checkA11y, expectNoProblems, portalSuite, screenshot, settled, switchLanguage,
 } from './lib/portal.mjs';
 
 const TIMEOUT = 60000;
-let smtp;
-let server;
-let browser;
-let accounts; // { slug: [{email, note}] }
 let page; // anna on lumio, signed in once (codes per address are rate limited)
 let anna;
-
-const demoCustomer = (slug, note) => {
-  const found = accounts[slug].find((a) => a.note.startsWith(note));
-  assert.ok(found, `no demo customer "${note}…" on ${slug}: ${JSON.stringify(accounts[slug])}`);
-  return found.email;
-};
-
-before(async () => {
-  smtp = await startSmtp();
-  server = await startServe({ smtp, clock: true });
-  browser = await launch();
-  accounts = server.demoCustomers();
-  anna = demoCustomer('lumio', 'two contracts');
-  page = await newContextPage(browser);
-  await signIn(page, server, smtp, 'lumio', anna, { path: '/account/' });
-  assert.equal(new URL(page.url()).pathname, '/account/', 'sign-in lands on the account page');
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
+// The tests run in order on one page and move the clock themselves (the step-up).
+const portal = portalSuite({
+  advance: 0,
+  async setup() {
+    anna = portal.customer('lumio', 'two contracts');
+    page = await portal.signedInPage(null, 'lumio', anna, '/account/');
+  },
 });
 
 // ---------- helpers ----------
@@ -69,7 +47,7 @@ async function requestsDuring(p, method, prefix, action) {
 }
 
 async function openAccount(p) {
-  await p.goto(server.url('lumio', '/account/'));
+  await p.goto(portal.server.url('lumio', '/account/'));
   await settled(p);
 }
 
@@ -243,10 +221,10 @@ test('a valid IBAN pasted with spaces changes the bank account; the masked new I
 });
 
 test('after 15 minutes a new IBAN needs a code from the e-mail; then the change goes through', { timeout: TIMEOUT }, async () => {
-  server.advance(16 * 60);
+  portal.server.advance(16 * 60);
   await openAccount(page);
   const bank = card(page, 'bank');
-  const mails = smtp.count(anna);
+  const mails = portal.smtp.count(anna);
   await fillBankForm(page, 'AT611904300234573201');
   const [refused] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'PATCH'),
@@ -274,7 +252,7 @@ test('after 15 minutes a new IBAN needs a code from the e-mail; then the change 
   await page.waitForTimeout(300);
   assert.equal(await panel.locator('.notice--error').count(), 0, 'no error about the code request');
 
-  const mailed = await smtp.codeFor(anna, { after: mails });
+  const mailed = await portal.smtp.codeFor(anna, { after: mails });
   await code.fill(mailed === '000000' ? '111111' : '000000');
   await panel.getByRole('button', { name: 'Bestätigen und speichern' }).click();
   assert.match(await fieldError(code), /nicht richtig oder abgelaufen/, 'a wrong code is refused next to the field');
@@ -290,9 +268,7 @@ test('after 15 minutes a new IBAN needs a code from the e-mail; then the change 
 });
 
 test('a business customer sees the company, the contact person and the VAT ID (nordwatt)', { timeout: TIMEOUT }, async (t) => {
-  const business = await newContextPage(browser, { viewport: DESKTOP });
-  t.after(() => business.context().close());
-  await signIn(business, server, smtp, 'nordwatt', demoCustomer('nordwatt', 'company'), { path: '/account/' });
+  const business = await portal.signedInPage(t, 'nordwatt', portal.customer('nordwatt', 'company'), '/account/', { viewport: DESKTOP });
   const customer = (await apiGet(business, '/api/session')).customer;
   assert.equal(customer.type, 'company');
   const details = card(business, 'details');

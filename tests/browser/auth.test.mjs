@@ -2,57 +2,26 @@
 // real SMTP server on loopback: code, wrong code, resend cooldown, paste, deep link, magic link,
 // open redirects, sign-out and the header's subscription switcher. No test may leave console
 // errors or CSP violations behind.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
-import { expectNoProblems, newContextPage, requestCode, settled, signIn } from './lib/portal.mjs';
+import { expectNoProblems, portalSuite, requestCode, settled, signIn } from './lib/portal.mjs';
 
 const TIMEOUT = 60000;
-let smtp;
-let server;
-let browser;
-let accounts; // { slug: [{email, note}] }
 let anna; // anna.schmidt@lumio signed in through the API: { cookie, customer, get }
 let annaInvoice; // an invoice id of hers
-
-/** The demo customer of `slug` whose banner note starts with `note`. */
-const customer = (slug, note) => {
-  const found = accounts[slug].find((a) => a.note.startsWith(note));
-  assert.ok(found, `no demo customer "${note}…" on ${slug}: ${JSON.stringify(accounts[slug])}`);
-  return found.email;
-};
-const ANNA = (slug) => customer(slug, 'two contracts');
-const ONE_CONTRACT = (slug) => customer(slug, 'analog meter, smart meter installation scheduled');
-
-before(async () => {
-  smtp = await startSmtp();
-  // The server's clock is a file: each test moves it past the sign-in limits (a new code per
-  // address once a minute, ten per client in ten minutes) instead of waiting.
-  server = await startServe({ smtp, clock: true });
-  browser = await launch();
-  accounts = server.demoCustomers();
-  anna = await server.apiSignIn(smtp, 'lumio', ANNA('lumio'));
-  const invoices = await anna.get('/api/invoices?limit=5');
-  annaInvoice = invoices.items[0]?.id;
-  assert.match(annaInvoice ?? '', /^inv_/, `anna has invoices: ${JSON.stringify(invoices)}`);
+// The server's clock is a file: before each test it moves past the sign-in limits (a new code
+// per address once a minute, ten per client in ten minutes) instead of waiting.
+const portal = portalSuite({
+  async setup({ server, smtp }) {
+    anna = await server.apiSignIn(smtp, 'lumio', ANNA('lumio'));
+    const invoices = await anna.get('/api/invoices?limit=5');
+    annaInvoice = invoices.items[0]?.id;
+    assert.match(annaInvoice ?? '', /^inv_/, `anna has invoices: ${JSON.stringify(invoices)}`);
+  },
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
-});
-
-beforeEach(() => server.advance(601));
-
-/** A fresh signed-out page (own context), closed when the test ends. */
-async function freshPage(t, options) {
-  const page = await newContextPage(browser, options);
-  t.after(() => page.context().close());
-  return page;
-}
+const ANNA = (slug) => portal.customer(slug, 'two contracts');
+const ONE_CONTRACT = (slug) => portal.customer(slug, 'analog meter, smart meter installation scheduled');
 
 const path = (page) => new URL(page.url()).pathname;
 const sessionStatus = (page) => page.evaluate(() => fetch('/api/session', { credentials: 'same-origin' }).then((r) => r.status));
@@ -62,16 +31,16 @@ const submitCode = (page) => codeStep(page).locator('button[type="submit"]').cli
 const isVerify = (request) => new URL(request.url()).pathname === '/api/auth/verify' && request.method() === 'POST';
 
 test('signs in with the code from the e-mail and lands on the dashboard', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
+  const page = await portal.page(t);
   const email = ANNA('lumio');
-  await page.goto(server.url('lumio', '/login/'));
+  await page.goto(portal.server.url('lumio', '/login/'));
   await settled(page);
   assert.equal(await page.locator('html').getAttribute('lang'), 'de');
   await assertVisible(emailStep(page), 'the e-mail step');
   assert.equal(await codeStep(page).isVisible(), false, 'the code step waits for a code');
 
-  const code = await requestCode(page, smtp, email);
-  const mail = smtp.messages.at(-1);
+  const code = await requestCode(page, portal.smtp, email);
+  const mail = portal.smtp.messages.at(-1);
   assert.match(mail.subject, /Lumio/, 'the mail carries the organization');
   const input = page.locator('#login-code');
   assert.equal(await input.getAttribute('autocomplete'), 'one-time-code');
@@ -89,10 +58,10 @@ test('signs in with the code from the e-mail and lands on the dashboard', { time
 });
 
 test('a wrong code shows an error and stays on the code step', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  await page.goto(server.url('lumio', '/login/'));
+  const page = await portal.page(t);
+  await page.goto(portal.server.url('lumio', '/login/'));
   await settled(page);
-  const code = await requestCode(page, smtp, customer('lumio', 'company'));
+  const code = await requestCode(page, portal.smtp, portal.customer('lumio', 'company'));
   const wrong = String((Number(code) + 500000) % 1000000).padStart(6, '0');
   await page.locator('#login-code').fill(wrong);
   await Promise.all([page.waitForResponse((r) => isVerify(r.request())), submitCode(page)]);
@@ -114,10 +83,10 @@ test('a wrong code shows an error and stays on the code step', { timeout: TIMEOU
 });
 
 test('resending shows a visible cooldown with the seconds left', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  await page.goto(server.url('lumio', '/login/'));
+  const page = await portal.page(t);
+  await page.goto(portal.server.url('lumio', '/login/'));
   await settled(page);
-  await requestCode(page, smtp, customer('lumio', 'contract ended'));
+  await requestCode(page, portal.smtp, portal.customer('lumio', 'contract ended'));
   const resend = page.locator('[data-login-resend]');
   await assertVisible(resend, 'the resend button');
   assert.equal(await resend.isDisabled(), true, 'resend is disabled during the cooldown');
@@ -134,12 +103,12 @@ test('resending shows a visible cooldown with the seconds left', { timeout: TIME
 });
 
 test('pasting "123 456" style text into the code field takes the six digits', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  const origin = server.url('lumio', '/').slice(0, -1);
+  const page = await portal.page(t);
+  const origin = portal.server.url('lumio', '/').slice(0, -1);
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-  await page.goto(server.url('lumio', '/login/'));
+  await page.goto(portal.server.url('lumio', '/login/'));
   await settled(page);
-  const code = await requestCode(page, smtp, customer('lumio', 'contract terminated'));
+  const code = await requestCode(page, portal.smtp, portal.customer('lumio', 'contract terminated'));
   const spaced = `${code.slice(0, 3)} ${code.slice(3)}`;
 
   const verifying = page.waitForRequest(isVerify, { timeout: 3000 }).catch(() => null);
@@ -159,14 +128,14 @@ test('pasting "123 456" style text into the code field takes the six digits', { 
 });
 
 test('a deep link signed out asks for sign-in and lands there afterwards', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
+  const page = await portal.page(t);
   const target = `/invoices/${annaInvoice}`;
-  await page.goto(server.url('lumio', target));
+  await page.goto(portal.server.url('lumio', target));
   await page.waitForURL((url) => url.pathname === '/login/');
   assert.equal(new URL(page.url()).searchParams.get('next'), target, page.url());
   await settled(page);
 
-  const code = await requestCode(page, smtp, ANNA('lumio'));
+  const code = await requestCode(page, portal.smtp, ANNA('lumio'));
   await page.locator('#login-code').fill(code);
   await Promise.all([page.waitForURL((url) => url.pathname === target), submitCode(page)]);
   await settled(page);
@@ -176,8 +145,8 @@ test('a deep link signed out asks for sign-in and lands there afterwards', { tim
 });
 
 test('a magic link shows the confirm step and lands on its next page signed in', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  const link = await server.magicLink('lumio', anna.customer.id, '/tariff/');
+  const page = await portal.page(t);
+  const link = await portal.server.magicLink('lumio', anna.customer.id, '/tariff/');
   await page.goto(link);
   await settled(page);
   const magic = page.locator('form[data-login-step="magic"]');
@@ -197,20 +166,20 @@ test('a magic link shows the confirm step and lands on its next page signed in',
 });
 
 test('an open redirect in next lands on the portal\'s dashboard', { timeout: TIMEOUT }, async (t) => {
-  const home = server.url('lumio', '/');
+  const home = portal.server.url('lumio', '/');
 
   // Sign-in by code with next=//evil.example and next=https://evil.example.
-  const evilNext = [['//evil.example', customer('lumio', 'new contract')], ['https://evil.example', ONE_CONTRACT('lumio')]];
+  const evilNext = [['//evil.example', portal.customer('lumio', 'new contract')], ['https://evil.example', ONE_CONTRACT('lumio')]];
   for (const [next, email] of evilNext) {
-    const byCode = await freshPage(t);
-    await signIn(byCode, server, smtp, 'lumio', email, { path: `/login/?next=${encodeURIComponent(next)}` });
+    const byCode = await portal.page(t);
+    await signIn(byCode, portal.server, portal.smtp, 'lumio', email, { path: `/login/?next=${encodeURIComponent(next)}` });
     assert.equal(byCode.url(), home, `next=${next}`);
     expectNoProblems(byCode);
   }
 
   // A magic link whose next was changed to https://evil.example on the way.
-  const byLink = await freshPage(t);
-  const link = new URL(await server.magicLink('lumio', anna.customer.id, '/tariff/'));
+  const byLink = await portal.page(t);
+  const link = new URL(await portal.server.magicLink('lumio', anna.customer.id, '/tariff/'));
   link.searchParams.set('next', 'https://evil.example');
   await byLink.goto(link.href);
   await settled(byLink);
@@ -220,12 +189,12 @@ test('an open redirect in next lands on the portal\'s dashboard', { timeout: TIM
   ]);
   await settled(byLink);
   // The next the server signed into the link wins; never another site.
-  assert.equal(byLink.url(), server.url('lumio', '/tariff/'));
+  assert.equal(byLink.url(), portal.server.url('lumio', '/tariff/'));
   expectNoProblems(byLink);
 
   // The server itself turns an evil next into "/".
-  const evil = await freshPage(t);
-  await evil.goto(await server.magicLink('lumio', anna.customer.id, 'https://evil.example'));
+  const evil = await portal.page(t);
+  await evil.goto(await portal.server.magicLink('lumio', anna.customer.id, 'https://evil.example'));
   await settled(evil);
   await Promise.all([
     evil.waitForURL((url) => !url.pathname.startsWith('/login')),
@@ -237,8 +206,8 @@ test('an open redirect in next lands on the portal\'s dashboard', { timeout: TIM
 });
 
 test('signing out ends the session', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  await signIn(page, server, smtp, 'nordwatt', ANNA('nordwatt'));
+  const page = await portal.page(t);
+  await signIn(page, portal.server, portal.smtp, 'nordwatt', ANNA('nordwatt'));
   assert.equal(await sessionStatus(page), 200);
   await Promise.all([
     page.waitForURL((url) => url.pathname === '/login/'),
@@ -247,7 +216,7 @@ test('signing out ends the session', { timeout: TIMEOUT }, async (t) => {
   await settled(page);
   assert.equal(await sessionStatus(page), 401, 'the session is gone');
   assert.equal(await page.locator('button[data-sign-out]').isVisible(), false);
-  await page.goto(server.url('nordwatt', '/'));
+  await page.goto(portal.server.url('nordwatt', '/'));
   await page.waitForURL((url) => url.pathname === '/login/');
   await settled(page);
   await assertVisible(emailStep(page), 'the e-mail step');
@@ -255,8 +224,8 @@ test('signing out ends the session', { timeout: TIMEOUT }, async (t) => {
 });
 
 test('the subscription switcher changes the selection and remembers it', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  await signIn(page, server, smtp, 'lumio', ANNA('lumio'));
+  const page = await portal.page(t);
+  await signIn(page, portal.server, portal.smtp, 'lumio', ANNA('lumio'));
   const select = page.locator('header select#subscription-switch');
   await assertVisible(select, 'the switcher');
   const label = page.locator('label[for="subscription-switch"]');
@@ -279,8 +248,8 @@ test('the subscription switcher changes the selection and remembers it', { timeo
 });
 
 test('a customer with one subscription gets no switcher', { timeout: TIMEOUT }, async (t) => {
-  const page = await freshPage(t);
-  await signIn(page, server, smtp, 'lumio', ONE_CONTRACT('lumio'));
+  const page = await portal.page(t);
+  await signIn(page, portal.server, portal.smtp, 'lumio', ONE_CONTRACT('lumio'));
   await assertVisible(page.locator('button[data-sign-out]'), 'the sign-out button');
   assert.equal(await page.locator('select#subscription-switch').count(), 0);
   expectNoProblems(page);

@@ -4,37 +4,14 @@
 // meter: monthly bars, an implausible reading answered with a soft hint next to the field (not an
 // error page), a duplicate day as a field message, a plausible reading listed and in the API.
 // axe-core in German and English; no console errors or CSP violations.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, checkA11y, expectNoProblems, newContextPage, screenshot, settled, signIn, switchLanguage,
+  DESKTOP, checkA11y, expectNoProblems, portalSuite, screenshot, settled, switchLanguage,
 } from './lib/portal.mjs';
 
 const TIMEOUT = 90000;
-let smtp;
-let server;
-let browser;
-let anna;
-
-before(async () => {
-  smtp = await startSmtp();
-  // The clock moves past the per-address code limit between tests.
-  server = await startServe({ smtp, clock: true });
-  browser = await launch();
-  anna = server.demoCustomers().lumio.find((a) => a.note.startsWith('two contracts'))?.email;
-  assert.ok(anna, 'the demo has anna with two contracts');
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
-});
-
-beforeEach(() => server.advance(601));
+const portal = portalSuite();
 
 const apiGet = (page, path) => page.evaluate((url) => fetch(url).then((r) => r.json()), path);
 const squash = (text) => text.replace(/\s+/g, ' ').trim();
@@ -47,10 +24,8 @@ const de = (value, digits = 1) => new Intl.NumberFormat('de', { minimumFractionD
  * context, closed after the test); resolves with the page and that subscription.
  */
 async function consumption(t, meter, options = {}) {
-  const page = await newContextPage(browser, options);
-  t.after(() => page.context().close());
-  await signIn(page, server, smtp, 'lumio', anna, { path: '/consumption/' });
-  assert.equal(new URL(page.url()).pathname, '/consumption/');
+  const anna = portal.customer('lumio', 'two contracts');
+  const page = await portal.signedInPage(t, 'lumio', anna, '/consumption/', options);
   const all = await Promise.all((await apiGet(page, '/api/subscriptions')).items.map((s) => apiGet(page, `/api/subscriptions/${s.id}`)));
   const subscription = all.find((s) => s.meter.type === meter);
   if ((await page.locator('#subscription-switch').inputValue()) !== subscription.id) {

@@ -3,50 +3,19 @@
 // table alternative, the cheapest window, the latest invoice leading to its detail, the header's
 // subscription switch to the analog contract, ended and not yet started contracts; axe-core in
 // German and English; no console errors or CSP violations.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, checkA11y, expectNoProblems, newContextPage, screenshot, settled, signIn, switchLanguage,
+  DESKTOP, checkA11y, expectNoProblems, portalSuite, screenshot, settled, switchLanguage,
 } from './lib/portal.mjs';
 
 const TIMEOUT = 90000;
-let smtp;
-let server;
-let browser;
-let accounts; // { slug: [{email, note}] }
-
-before(async () => {
-  smtp = await startSmtp();
-  // The clock moves past the per-address code limit between tests.
-  server = await startServe({ smtp, clock: true });
-  browser = await launch();
-  accounts = server.demoCustomers();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
-});
-
-beforeEach(() => server.advance(601));
-
-/** The lumio demo customer whose banner note starts with `note`. */
-function customer(note) {
-  const found = accounts.lumio.find((a) => a.note.startsWith(note));
-  assert.ok(found, `no demo customer "${note}…": ${JSON.stringify(accounts.lumio)}`);
-  return found.email;
-}
+const portal = portalSuite();
+const customer = (note) => portal.customer('lumio', note);
 
 /** A page of `email` signed in on lumio, on the dashboard (own context, closed after the test). */
 async function dashboard(t, email, options = {}) {
-  const page = await newContextPage(browser, options);
-  t.after(() => page.context().close());
-  await signIn(page, server, smtp, 'lumio', email);
-  assert.equal(new URL(page.url()).pathname, '/', 'sign-in lands on the dashboard');
+  const page = await portal.signedInPage(t, 'lumio', email, '/', { from: '/login/', ...options });
   await page.locator('.dashboard').waitFor();
   return page;
 }

@@ -5,45 +5,29 @@
 // PDF download, the Storno pair, the failed debit, deep links after a reload and an unknown id;
 // axe-core in German and English; no console errors or CSP violations. The tests share anna's
 // signed-in page and run in order.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, PHONE, checkA11y, expectNoProblems, newContextPage, screenshot, settled, signIn, switchLanguage,
+  DESKTOP, PHONE, checkA11y, expectNoProblems, portalSuite, screenshot, settled, switchLanguage,
 } from './lib/portal.mjs';
 
 const TIMEOUT = 60000;
-let smtp;
-let server;
-let browser;
 let page; // anna on lumio, signed in once (codes per address are rate limited)
 let smart; // her smart-meter contract: the one with the Storno pair and the failed payment
 let all; // every invoice of that contract, newest first, as the API lists them
-
-before(async () => {
-  smtp = await startSmtp();
-  server = await startServe({ smtp });
-  browser = await launch();
-  const anna = server.demoCustomers().lumio.find((a) => a.note.startsWith('two contracts'));
-  assert.ok(anna, 'anna is in the banner');
-  page = await newContextPage(browser, { viewport: DESKTOP });
-  await signIn(page, server, smtp, 'lumio', anna.email, { path: '/invoices/' });
-  assert.equal(new URL(page.url()).pathname, '/invoices/', 'sign-in lands on the invoices');
-  const subscriptions = await apiGet('/api/subscriptions');
-  const expanded = await Promise.all(subscriptions.items.map((s) => apiGet(`/api/subscriptions/${s.id}`)));
-  smart = expanded.find((s) => s.meter?.type === 'smart');
-  assert.ok(smart && expanded.length === 2, 'anna has two contracts, one with a smart meter');
-  all = (await apiGet(`/api/invoices?limit=100&filter[subscription][eq]=${smart.id}`)).items;
-  assert.ok(all.length > 20, `enough invoices for three pages: ${all.length}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
+// One signed-in page for all tests: the server keeps real time, no clock to move.
+const portal = portalSuite({
+  clock: false,
+  async setup() {
+    page = await portal.signedInPage(null, 'lumio', portal.customer('lumio', 'two contracts'), '/invoices/', { viewport: DESKTOP });
+    const subscriptions = await apiGet('/api/subscriptions');
+    const expanded = await Promise.all(subscriptions.items.map((s) => apiGet(`/api/subscriptions/${s.id}`)));
+    smart = expanded.find((s) => s.meter?.type === 'smart');
+    assert.ok(smart && expanded.length === 2, 'anna has two contracts, one with a smart meter');
+    all = (await apiGet(`/api/invoices?limit=100&filter[subscription][eq]=${smart.id}`)).items;
+    assert.ok(all.length > 20, `enough invoices for three pages: ${all.length}`);
+  },
 });
 
 // ---------- helpers ----------
@@ -80,12 +64,12 @@ async function assertRowsAre(items, label) {
 }
 
 async function openList(query = '') {
-  await page.goto(server.url('lumio', `/invoices/${query}`));
+  await page.goto(portal.server.url('lumio', `/invoices/${query}`));
   await settled(page);
 }
 
 async function openInvoice(id) {
-  await page.goto(server.url('lumio', `/invoices/${id}`));
+  await page.goto(portal.server.url('lumio', `/invoices/${id}`));
   await settled(page);
 }
 

@@ -3,52 +3,17 @@
 // dates, the current step marked with aria-current and the appointment, the rest upcoming, each
 // state also in text), a finished order's history behind a disclosure, add-on products and the
 // empty states; axe-core in German and English; no console errors or CSP violations.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, checkA11y, expectNoProblems, newContextPage, screenshot, signIn, switchLanguage,
+  DESKTOP, checkA11y, expectNoProblems, portalSuite, screenshot, switchLanguage,
 } from './lib/portal.mjs';
 
 const TIMEOUT = 60000;
-let smtp;
-let server;
-let browser;
-let accounts; // { slug: [{email, note}] }
-
-before(async () => {
-  smtp = await startSmtp();
-  // The clock moves past the sign-in limits between tests instead of waiting.
-  server = await startServe({ smtp, clock: true });
-  browser = await launch();
-  accounts = server.demoCustomers();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
-});
-
-beforeEach(() => server.advance(601));
-
-/** The demo customer of `slug` whose banner note starts with `note`. */
-function customer(slug, note) {
-  const found = accounts[slug].find((a) => a.note.startsWith(note));
-  assert.ok(found, `no demo customer "${note}…" on ${slug}: ${JSON.stringify(accounts[slug])}`);
-  return found.email;
-}
+const portal = portalSuite();
 
 /** A page of `email` signed in on `slug` and showing /orders/ (own context, closed after the test). */
-async function ordersPage(t, slug, email, options = {}) {
-  const page = await newContextPage(browser, options);
-  t.after(() => page.context().close());
-  await signIn(page, server, smtp, slug, email, { path: '/orders/' });
-  assert.equal(new URL(page.url()).pathname, '/orders/', 'sign-in lands on the orders');
-  return page;
-}
+const ordersPage = (t, slug, email, options) => portal.signedInPage(t, slug, email, '/orders/', options);
 
 const apiGet = (page, path) => page.evaluate((url) => fetch(url).then((r) => r.json()), path);
 const squash = (text) => text.replace(/\s+/g, ' ').trim();
@@ -56,7 +21,7 @@ const texts = (locator) => locator.evaluateAll((els) => els.map((el) => el.textC
 const berlin = (locale, options) => (at) => new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Berlin', ...options }).format(new Date(at));
 
 test('the scheduled smart meter installation as a timeline with its current step; axe in German and English', { timeout: TIMEOUT }, async (t) => {
-  const page = await ordersPage(t, 'lumio', customer('lumio', 'analog meter, smart meter installation scheduled'), { viewport: DESKTOP });
+  const page = await ordersPage(t, 'lumio', portal.customer('lumio', 'analog meter, smart meter installation scheduled'), { viewport: DESKTOP });
   const { items } = await apiGet(page, '/api/meter-orders');
   const order = items.find((o) => o.status === 'scheduled');
   assert.ok(order?.appointment_at, `a scheduled order with an appointment: ${JSON.stringify(items)}`);
@@ -87,7 +52,7 @@ test('the scheduled smart meter installation as a timeline with its current step
 });
 
 test('a finished order keeps its history behind a disclosure; add-on products with price and status', { timeout: TIMEOUT }, async (t) => {
-  const page = await ordersPage(t, 'lumio', customer('lumio', 'company'));
+  const page = await ordersPage(t, 'lumio', portal.customer('lumio', 'company'));
   const { items: products } = await apiGet(page, '/api/products');
   assert.ok(products.length > 0, 'the business customer has an add-on product');
 

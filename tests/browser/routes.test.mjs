@@ -5,33 +5,16 @@
 // <tenant>-<route>-<lang>-<width>.png (German only, to keep the run short).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, PHONE, axeViolations, describeViolations, newContextPage, screenshot, settled, signIn,
-  switchLanguage,
+  DESKTOP, PHONE, axeViolations, describeViolations, portalSuite, screenshot, settled, switchLanguage,
 } from './lib/portal.mjs';
 
 const TENANTS = ['lumio', 'nordwatt'];
 const LANGS = ['de', 'en'];
 const HELP_ARTICLE = 'invoices';
 
-let smtp;
-let server;
-let browser;
-
-before(async () => {
-  smtp = await startSmtp();
-  server = await startServe({ smtp });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
-});
+// One signed-in page per tenant for all its routes: the server keeps real time.
+const portal = portalSuite({ clock: false });
 
 /**
  * Checks the page as it is now in `lang`; pushes a description of every failure to `failures`
@@ -67,7 +50,7 @@ async function screenshots(page, name) {
 async function visit(page, tenant, route, path) {
   page.problems.length = 0;
   const failures = [];
-  await page.goto(server.url(tenant, path));
+  await page.goto(portal.server.url(tenant, path));
   await settled(page);
   if ((await page.evaluate(() => document.documentElement.lang)) !== 'de') await switchLanguage(page, 'de');
   for (const lang of LANGS) {
@@ -84,10 +67,8 @@ for (const tenant of TENANTS) {
     let invoice;
 
     before(async () => {
-      page = await newContextPage(browser, { viewport: PHONE });
-      const anna = server.demoCustomers()[tenant].find((c) => c.note.startsWith('two contracts'));
-      assert.ok(anna, `the banner lists anna for ${tenant}`);
-      await signIn(page, server, smtp, tenant, anna.email);
+      const anna = portal.customer(tenant, 'two contracts');
+      page = await portal.signedInPage(null, tenant, anna, '/', { from: '/login/', viewport: PHONE });
       const invoices = await page.evaluate(() => fetch('/api/invoices?limit=1').then((r) => r.json()));
       invoice = invoices.items?.[0]?.id;
       assert.match(invoice ?? '', /^inv_/, JSON.stringify(invoices));
@@ -111,8 +92,7 @@ for (const tenant of TENANTS) {
     }
 
     test('login (signed out)', { timeout: 60000 }, async (t) => {
-      const signedOut = await newContextPage(browser, { viewport: PHONE });
-      t.after(() => signedOut.context().close());
+      const signedOut = await portal.page(t, { viewport: PHONE });
       await visit(signedOut, tenant, 'login', '/login/');
       assert.equal(new URL(signedOut.url()).pathname, '/login/');
     });

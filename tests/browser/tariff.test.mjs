@@ -5,53 +5,23 @@
 // refusal shown at the reasons; the meter swap request through its confirmation to a new order on
 // /orders/; axe-core in German and English; no console errors or CSP violations. Each test signs
 // in its own customer; the last one moves the server's clock by two weeks.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.mjs';
-import { startSmtp } from './lib/smtp.mjs';
-import { startServe } from './lib/serve.mjs';
 import {
-  DESKTOP, checkA11y, expectNoProblems, newContextPage, screenshot, settled, signIn, switchLanguage,
+  DESKTOP, checkA11y, expectNoProblems, portalSuite, screenshot, settled, switchLanguage,
 } from './lib/portal.mjs';
 
 const TIMEOUT = 90000;
 const DAY = 86400;
-let smtp;
-let server;
-let browser;
-let accounts; // { slug: [{email, note}] }
-
-before(async () => {
-  smtp = await startSmtp();
-  // The clock moves past the per-address code limit between tests, and past a withdrawal period.
-  server = await startServe({ smtp, clock: true });
-  browser = await launch();
-  accounts = server.demoCustomers();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await smtp?.stop();
-});
-
-beforeEach(() => server.advance(601));
+const portal = portalSuite();
 
 // ---------- helpers ----------
 
-/** The lumio demo customer whose banner note starts with `note`. */
-function customer(note) {
-  const found = accounts.lumio.find((a) => a.note.startsWith(note));
-  assert.ok(found, `no demo customer "${note}…": ${JSON.stringify(accounts.lumio)}`);
-  return found.email;
-}
+const customer = (note) => portal.customer('lumio', note);
 
 /** A page of `email` signed in on lumio and showing /tariff/ (own context, closed after the test). */
 async function tariffPage(t, email, options = {}) {
-  const page = await newContextPage(browser, options);
-  t.after(() => page.context().close());
-  await signIn(page, server, smtp, 'lumio', email, { path: '/tariff/' });
-  assert.equal(new URL(page.url()).pathname, '/tariff/', 'sign-in lands on the tariff');
+  const page = await portal.signedInPage(t, 'lumio', email, '/tariff/', options);
   await page.locator('#tariff-contract dl').waitFor();
   return page;
 }
@@ -216,7 +186,7 @@ test('meter swap: a reason is needed for "another reason", then the confirmed re
   assert.ok(orders.items.some((o) => o.id === answer.body.id), 'the API lists it');
 
   // Back on the tariff: one open order at a time.
-  await page.goto(server.url('lumio', '/tariff/'));
+  await page.goto(portal.server.url('lumio', '/tariff/'));
   await settled(page);
   assert.match(await text(swap), /Für diesen Vertrag läuft bereits ein Zählerauftrag: Auftrag angelegt\./);
   expectNoProblems(page);
@@ -226,7 +196,7 @@ test('withdrawal: offered inside the 14 days; refused by the edge once they are 
   const email = customer('new contract');
   // The browser still thinks the period runs (it uses the real date); the edge, two weeks
   // later, does not.
-  server.advance(15 * DAY);
+  portal.server.advance(15 * DAY);
   const page = await tariffPage(t, email);
   const sub = await shownSubscription(page);
   const withdrawal = page.locator('#tariff-cancel-WITHDRAWAL');

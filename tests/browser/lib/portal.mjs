@@ -1,12 +1,16 @@
-// Driving the portal in the browser tests: sign in through the real login UI with the code from
-// the SMTP server, wait for a page to settle, check it for problems and accessibility, and save
-// screenshots as artifacts (target/browser-artifacts/, never committed).
+// Driving the portal in the browser tests: one server, SMTP server and browser per test file
+// (`portalSuite`), sign in through the real login UI with the code from the SMTP server, wait for
+// a page to settle, check it for problems and accessibility, and save screenshots as artifacts
+// (target/browser-artifacts/, never committed).
+import { after, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { watchProblems } from './browser.mjs';
+import { launch, watchProblems } from './browser.mjs';
+import { startServe } from './serve.mjs';
+import { startSmtp } from './smtp.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const artifacts = join(repo, 'target/browser-artifacts');
@@ -21,6 +25,66 @@ export const DESKTOP = { width: 1280, height: 800 };
 export async function newContextPage(browser, options = {}) {
   const context = await browser.newContext({ viewport: PHONE, ...options });
   return watchProblems(await context.newPage());
+}
+
+/**
+ * The setup every portal test file shares, registered as node:test hooks of the file: `before`
+ * starts an SMTP server, `portalgen serve --demo` mailing to it and the browser; `after` stops
+ * them; with the clock, `beforeEach` moves the server's clock on by `advance` seconds (past the
+ * sign-in limits: a new code per address once a minute, ten per client in ten minutes) instead
+ * of waiting. Call it once at the top of the file.
+ *
+ * Options: `clock` (default true: the server's "now" is a file, see `startServe`); `advance`
+ * (seconds before each test; default 601 with the clock, 0 or false for files whose tests share
+ * one signed-in page or move the clock themselves); `setup(portal)` (the file's own preparation,
+ * run at the end of `before` once everything has started: Node 20 starts a file's top-level
+ * `before` hooks side by side, so a hook of its own could not count on the server being up).
+ *
+ * Returns an object whose `server`, `smtp` and `browser` are set once `before` has run, with
+ * * `customer(slug, note)`: the e-mail of the demo customer of `slug` whose banner note starts
+ *   with `note` (e.g. 'two contracts' is anna);
+ * * `page(t, options)`: a fresh signed-out page in its own context (`options` go to
+ *   `browser.newContext`), closed after the test `t` (left to the browser's end when `t` is null);
+ * * `signedInPage(t, slug, email, path, options)`: such a page signed in as `email` through the
+ *   login UI, opened on `path` (a deep link that sends the browser to the login page and back;
+ *   `options.from` opens another address instead, e.g. '/login/') and asserted to land on `path`.
+ */
+export function portalSuite({ clock = true, advance = clock ? 601 : 0, setup } = {}) {
+  const portal = {
+    server: null,
+    smtp: null,
+    browser: null,
+    customer(slug, note) {
+      const accounts = portal.server.demoCustomers()[slug] ?? [];
+      const found = accounts.find((a) => a.note.startsWith(note));
+      assert.ok(found, `no demo customer "${note}…" on ${slug}: ${JSON.stringify(accounts)}`);
+      return found.email;
+    },
+    async page(t, options = {}) {
+      const page = await newContextPage(portal.browser, options);
+      t?.after(() => page.context().close());
+      return page;
+    },
+    async signedInPage(t, slug, email, path, { from = path, ...options } = {}) {
+      const page = await portal.page(t, options);
+      await signIn(page, portal.server, portal.smtp, slug, email, { path: from });
+      assert.equal(new URL(page.url()).pathname, path, `sign-in lands on ${path}`);
+      return page;
+    },
+  };
+  before(async () => {
+    portal.smtp = await startSmtp();
+    portal.server = await startServe({ smtp: portal.smtp, clock });
+    portal.browser = await launch();
+    await setup?.(portal);
+  });
+  after(async () => {
+    await portal.browser?.close();
+    await portal.server?.stop();
+    await portal.smtp?.stop();
+  });
+  if (advance) beforeEach(() => portal.server.advance(advance));
+  return portal;
 }
 
 /**

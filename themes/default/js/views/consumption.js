@@ -187,7 +187,7 @@ function parseNumber(raw) {
 }
 
 function field(id, label, input, hint) {
-  const message = h('p', { class: 'consumption__field-message', id: `${id}-message`, hidden: true });
+  const message = h('p', { class: 'form__error', id: `${id}-message`, hidden: true });
   Object.assign(input, { id, className: 'field__input', required: true });
   input.setAttribute('aria-describedby', `${hint ? `${hint.id} ` : ''}${id}-message`);
   return { input, message, el: h('div', { class: 'field' }, h('label', { class: 'field__label', for: id }, label), hint, input, message) };
@@ -205,7 +205,7 @@ function readingsSection({ id }, range, ended, signal, onSaved) {
   const loadList = () => load(list, async () => {
     const { items } = await api('/meter-readings', { query: { 'filter[subscription][eq]': id, limit: 100 }, signal });
     if (items[0]) hint.textContent = t('consumption.form.last', { value: kwh(items[0].value), date: date(items[0].timestamp) });
-    list.replaceChildren(items.length ? h('table', { class: 'consumption__readings', 'aria-labelledby': 'consumption-readings-title' },
+    list.replaceChildren(items.length ? h('table', { class: 'table consumption__readings', 'aria-labelledby': 'consumption-readings-title' },
       h('thead', null, h('tr', null, ['date', 'value', 'type'].map((c) => h('th', { scope: 'col' }, t(`consumption.readings.${c}`))))),
       h('tbody', null, items.map((r) => h('tr', null,
         h('th', { scope: 'row' }, date(r.timestamp)),

@@ -248,7 +248,7 @@ function paymentAlert(inv, s, config) {
 const reason = (payment) => label(`invoices.reason.${payment.failure_code}`, t('invoices.reason.unspecified'));
 
 function table(className, caption, columns, ...parts) {
-  return h('table', { class: `invoice-table ${className}` },
+  return h('table', { class: `table invoice-table ${className}` },
     h('caption', null, caption),
     h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, t(c))))),
     ...parts);

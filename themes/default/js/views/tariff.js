@@ -35,7 +35,7 @@ function section(name) {
 }
 
 /** [label, value] rows; CSS marks the last as the total. */
-const priceTable = (caption, rows) => h('table', { class: 'tariff-table' }, h('caption', null, caption),
+const priceTable = (caption, rows) => h('table', { class: 'table tariff-table' }, h('caption', null, caption),
   h('tbody', null, rows.map(([label, value]) => h('tr', null, h('th', { scope: 'row' }, label), h('td', null, value)))));
 
 async function renderPrices(body, sub, signal) {
