@@ -198,11 +198,11 @@ fn prices_cover_berlin_days_and_tomorrow_only_after_publication() {
         &server,
         &anna,
         &format!(
-            "{}&resolution=hourly",
+            "{}&resolution=hour",
             prices_path(&smart, "2026-03-29", "2026-03-29")
         ),
     );
-    assert_eq!(hourly["resolution"], "hourly");
+    assert_eq!(hourly["resolution"], "hour");
     let hours = items(&hourly);
     assert_eq!(hours.len(), 23);
     assert_items(hours, unix("2026-03-28T23:00:00Z"), HOUR);
@@ -828,7 +828,7 @@ fn the_autumn_change_gives_a_day_of_100_quarter_hours() {
         &server,
         &anna,
         &format!(
-            "{}&resolution=hourly",
+            "{}&resolution=hour",
             prices_path(&smart, "2026-10-25", "2026-10-25")
         ),
     );
