@@ -105,49 +105,34 @@ impl Workspace {
                 .map(|t| t.id.clone()),
         );
 
-        let theme_names: BTreeSet<&str> =
-            selected.iter().map(|t| t.config.theme.as_str()).collect();
+        // The themes and the help center do not depend on each other: loaded side by side.
+        let (theme_results, (help, help_problems)) = rayon::join(
+            || load_themes(paths, &selected, prev, changed),
+            || match previous {
+                Some(previous) if !changed.help => {
+                    (previous.help.clone(), previous.parts.help_problems.clone())
+                }
+                _ => help::load_articles(&paths.help, previous.map(|p| &p.help)),
+            },
+        );
         let mut themes = BTreeMap::new();
         let mut loaded_themes = BTreeMap::new();
         let mut reloaded_themes = BTreeSet::new();
-        for name in theme_names {
-            let users: Vec<&TenantConfig> = selected
-                .iter()
-                .copied()
-                .filter(|t| t.config.theme == name)
-                .collect();
-            let user_ids: Vec<String> = users.iter().map(|t| t.id.clone()).collect();
-            let before = prev.and_then(|p| p.themes.get(name));
-            let result = match before {
-                Some((ids, theme))
-                    if *ids == user_ids
-                        && !changed.themes.contains(name)
-                        && !user_ids.iter().any(|id| changed.orgs.contains(id)) =>
-                {
-                    theme.clone()
-                }
-                _ => {
-                    reloaded_themes.insert(name.to_owned());
-                    theme::load_theme(&paths.themes, name, &users, before.map(|(_, t)| t))
-                }
-            };
+        for (name, user_ids, result, reloaded) in theme_results {
+            if reloaded {
+                reloaded_themes.insert(name.clone());
+            }
             diagnostics.extend(result.diagnostics.iter().cloned());
             failed_orgs.extend(result.failed_orgs.iter().cloned());
             match &result.theme {
                 Some(theme) => {
-                    themes.insert(name.to_owned(), theme.clone());
+                    themes.insert(name.clone(), theme.clone());
                 }
                 None => failed_orgs.extend(user_ids.iter().cloned()),
             }
-            loaded_themes.insert(name.to_owned(), (user_ids, result));
+            loaded_themes.insert(name, (user_ids, result));
         }
 
-        let (help, help_problems) = match previous {
-            Some(previous) if !changed.help => {
-                (previous.help.clone(), previous.parts.help_problems.clone())
-            }
-            _ => help::load_articles(&paths.help, previous.map(|p| &p.help)),
-        };
         let help_ok = !help_problems.has_errors();
         diagnostics.extend(help_problems.iter().cloned());
         let used_locales: BTreeSet<String> = selected
@@ -215,6 +200,43 @@ impl Workspace {
             .iter()
             .flat_map(|t| t.config.plans.iter().map(move |p| (t, p)))
     }
+}
+
+/// Each theme the `selected` tenants use: its name, the organizations it is loaded for, the
+/// result, and whether it was loaded again (rather than taken from `prev`).
+fn load_themes(
+    paths: &WorkspacePaths,
+    selected: &[&TenantConfig],
+    prev: Option<&LoadedParts>,
+    changed: &Changed,
+) -> Vec<(String, Vec<String>, LoadedTheme, bool)> {
+    let theme_names: BTreeSet<&str> = selected.iter().map(|t| t.config.theme.as_str()).collect();
+    theme_names
+        .into_iter()
+        .map(|name| {
+            let users: Vec<&TenantConfig> = selected
+                .iter()
+                .copied()
+                .filter(|t| t.config.theme == name)
+                .collect();
+            let user_ids: Vec<String> = users.iter().map(|t| t.id.clone()).collect();
+            let before = prev.and_then(|p| p.themes.get(name));
+            match before {
+                Some((ids, theme))
+                    if *ids == user_ids
+                        && !changed.themes.contains(name)
+                        && !user_ids.iter().any(|id| changed.orgs.contains(id)) =>
+                {
+                    (name.to_owned(), user_ids, theme.clone(), false)
+                }
+                _ => {
+                    let theme =
+                        theme::load_theme(&paths.themes, name, &users, before.map(|(_, t)| t));
+                    (name.to_owned(), user_ids, theme, true)
+                }
+            }
+        })
+        .collect()
 }
 
 /// Checks an organization against its theme and the help center, loads its own help articles and

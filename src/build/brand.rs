@@ -3,7 +3,6 @@
 //! organization, used by each of its plans.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use lightningcss::stylesheet::PrinterOptions;
 use lightningcss::traits::{Parse, ToCss};
@@ -11,10 +10,11 @@ use lightningcss::values::color::CssColor;
 use lightningcss::values::length::LengthPercentage;
 
 use super::files::{OutputFile, hashed_name};
+use super::ui_strings::{LocaleStrings, SharedStrings, org_strings};
 use crate::config::TenantConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::help::{self, ArticlesByLocale, ShownArticle};
-use crate::theme::{StringMap, StringTable, Theme};
+use crate::theme::Theme;
 
 #[derive(Debug)]
 pub struct OrgAssets {
@@ -23,7 +23,7 @@ pub struct OrgAssets {
     pub favicon: OutputFile,
     pub fonts: Vec<OutputFile>,
     /// Per locale: the resolved strings, and the same as the SPA's JSON file.
-    pub strings: BTreeMap<String, (Arc<StringTable>, OutputFile)>,
+    pub strings: BTreeMap<String, LocaleStrings>,
     /// Help articles shown per locale.
     pub help: BTreeMap<String, Vec<ShownArticle>>,
 }
@@ -40,6 +40,7 @@ impl OrgAssets {
 pub fn prepare_org(
     tenant: &TenantConfig,
     theme: &Theme,
+    shared_strings: &SharedStrings,
     shared_help: &ArticlesByLocale,
     own_help: &ArticlesByLocale,
 ) -> Result<OrgAssets, Diagnostics> {
@@ -105,39 +106,22 @@ pub fn prepare_org(
         }
     };
 
-    let css = format!(
-        "{font_faces}:root{{{}}}{}",
-        brand_properties(tenant),
-        theme.stylesheet
-    );
+    // Sized up front: the theme's stylesheet is tens of kilobytes, copied once per organization.
+    let properties = brand_properties(tenant);
+    let mut css =
+        String::with_capacity(font_faces.len() + properties.len() + theme.stylesheet.len() + 8);
+    css.push_str(&font_faces);
+    css.push_str(":root{");
+    css.push_str(&properties);
+    css.push('}');
+    css.push_str(&theme.stylesheet);
     let stylesheet = OutputFile::new(String::new(), css.into_bytes());
     let stylesheet = stylesheet.at(format!(
         "assets/{}",
         hashed_name("app.css", &stylesheet.hash)
     ));
 
-    let own_strings: BTreeMap<String, Arc<StringMap>> = tenant
-        .config
-        .strings
-        .iter()
-        .map(|(locale, map)| (locale.clone(), Arc::new(map.clone())))
-        .collect();
-    let strings = tenant
-        .config
-        .locales
-        .available
-        .iter()
-        .map(|locale| {
-            let table = theme.string_table(tenant, locale, &own_strings);
-            let json = serde_json::to_vec(&table.resolved()).unwrap_or_default();
-            let file = OutputFile::new(String::new(), json);
-            let file = file.at(format!(
-                "assets/{}",
-                hashed_name(&format!("strings.{locale}.json"), &file.hash)
-            ));
-            (locale.clone(), (Arc::new(table), file))
-        })
-        .collect();
+    let strings = org_strings(tenant, theme, shared_strings);
 
     Ok(OrgAssets {
         stylesheet,

@@ -17,10 +17,16 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn new(path: impl Into<String>, content: Vec<u8>) -> Self {
+        let hash = Sha256::digest(&content).into();
+        Self::with_hash(path, content, hash)
+    }
+
+    /// A file whose content hash is known already (`sha256_pairs` hashes many at once).
+    pub fn with_hash(path: impl Into<String>, content: Vec<u8>, hash: ContentHash) -> Self {
         OutputFile {
             path: path.into(),
-            hash: Sha256::digest(&content).into(),
             content: Arc::new(content),
+            hash,
         }
     }
 
@@ -37,14 +43,14 @@ impl OutputFile {
     }
 }
 
+/// Lower-case hex digits; by table, as every file of every bundle needs its hash in hex.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     bytes
         .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
 }
 
 /// The short content hash used in asset file names.
@@ -81,6 +87,11 @@ pub fn combined_hash<'a>(parts: impl IntoIterator<Item = (&'a str, &'a [u8])>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
 
     #[test]
     fn hashed_names_keep_folder_and_extension() {

@@ -4,11 +4,15 @@
 
 mod brand;
 mod bundle;
+mod context;
 pub mod files;
 mod hosting;
 pub mod manifest;
 mod output;
 mod pages;
+mod sha256_pairs;
+mod splice;
+mod ui_strings;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -24,6 +28,7 @@ use self::manifest::{IndexEntry, index_json};
 pub use self::output::Replace;
 use self::output::{Output, SlugState};
 use self::pages::PageMemo;
+use self::ui_strings::SharedStrings;
 use crate::config::{PlanConfig, TenantConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 use crate::workspace::{Changed, Workspace, WorkspacePaths};
@@ -239,6 +244,13 @@ fn build_workspace(
 
     // Stage 2: what the organizations with work share between their plans.
     let orgs: BTreeSet<&str> = todo.iter().map(|(t, _)| t.id.as_str()).collect();
+    let shared_strings = SharedStrings::for_tenants(
+        workspace
+            .tenants
+            .iter()
+            .filter(|t| orgs.contains(t.id.as_str())),
+        &workspace.themes,
+    );
     let org_assets: BTreeMap<&str, Result<OrgAssets, Diagnostics>> = workspace
         .tenants
         .par_iter()
@@ -248,7 +260,7 @@ fn build_workspace(
             let own = workspace.own_help.get(&t.id).cloned().unwrap_or_default();
             (
                 t.id.as_str(),
-                brand::prepare_org(t, theme, &workspace.help.articles, &own),
+                brand::prepare_org(t, theme, &shared_strings, &workspace.help.articles, &own),
             )
         })
         .collect();
@@ -270,8 +282,11 @@ fn build_workspace(
             .filter_map(|(_, p)| Some((p.slug.as_str(), memos.remove(&p.slug)?)))
             .collect::<BTreeMap<_, _>>()
     });
+    // One task per plan: rayon otherwise hands each worker a long run of plans at once, and at the
+    // end one worker finishes its run while the other waits.
     let results: Vec<(&str, Result<SlugOutcome, Diagnostics>, Option<PageMemo>)> = todo
         .par_iter()
+        .with_max_len(1)
         .map(|(tenant, plan)| {
             let previous = previous_pages
                 .as_ref()
@@ -387,7 +402,7 @@ fn finish(
     diagnostics: Diagnostics,
 ) -> BuildReport {
     let mut diagnostics = diagnostics.merged();
-    diagnostics.sort_by(|a, b| b.severity.cmp(&a.severity));
+    diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
     BuildReport {
         slugs,
         failed_tenant_files: workspace.failed_files.clone(),

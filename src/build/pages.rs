@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use minijinja::context;
-use minijinja::value::{Object, Serde, Value};
+use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::brand::OrgAssets;
+use super::context::{OwnValues, PageContext, SharedVars};
 use super::files::{ContentHash, OutputFile, combined_hash};
+use super::{sha256_pairs, splice};
 use crate::config::{PlanConfig, TenantConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::help::{PlaceholderValues, ShownArticle};
@@ -17,6 +19,8 @@ use crate::routes::{self, ROUTES};
 use crate::theme::{StringTable, Theme};
 
 pub const CONFIG_PATH: &str = "config.json";
+
+const ARTICLE_TEMPLATE: &str = "help/article.html";
 
 /// What every page of one plan is rendered from.
 pub struct PlanPages<'a> {
@@ -29,6 +33,16 @@ pub struct PlanPages<'a> {
     /// Whether to remember the pages for a later render (`watch`); a one-shot build skips the
     /// hashing that needs.
     pub remember: bool,
+}
+
+/// A page ready to render: see `PlanPages::prepare`.
+struct Prepared {
+    out: String,
+    key: ContentHash,
+    reused: Option<OutputFile>,
+    nav: Value,
+    help: Value,
+    own: OwnValues,
 }
 
 /// Rendered pages by output path, each with the hash of everything it was rendered from.
@@ -57,35 +71,6 @@ struct Page<'p> {
     key: ContentHash,
 }
 
-/// The variables of one page: its own values, then those its locale shares with every page.
-/// An object of its own because every variable lookup of every page goes through it.
-#[derive(Debug)]
-struct PageContext {
-    page: Value,
-    nav: Value,
-    help: Value,
-    article: Value,
-    shared: Arc<SharedVars>,
-}
-
-impl Object for PageContext {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let name = key.as_str()?;
-        let own = match name {
-            "page" => &self.page,
-            "nav" => &self.nav,
-            "help" => &self.help,
-            "article" => &self.article,
-            _ => return self.shared.0.get(name).cloned(),
-        };
-        (!own.is_undefined()).then(|| own.clone())
-    }
-}
-
-/// The variables every page of one locale shares.
-#[derive(Debug)]
-struct SharedVars(HashMap<&'static str, Value>);
-
 #[derive(Serialize)]
 struct LocaleLink<'a> {
     code: &'a str,
@@ -102,18 +87,28 @@ struct NavItem<'a> {
     current: bool,
 }
 
+/// `help` of the help pages. Fields in alphabetical order, as templates see the keys of a map.
 #[derive(Serialize)]
-struct HelpArticleLink {
-    id: String,
-    title: String,
-    url: String,
-    summary: String,
+struct HelpContext<'a> {
+    categories: Vec<HelpCategory<'a>>,
+    index_url: String,
+    locale: &'a str,
+    locales: Vec<LocaleLink<'a>>,
+    search_url: String,
 }
 
 #[derive(Serialize)]
-struct HelpCategory {
-    name: String,
-    articles: Vec<HelpArticleLink>,
+struct HelpArticleLink<'a> {
+    id: &'a str,
+    summary: &'a str,
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct HelpCategory<'a> {
+    articles: Vec<HelpArticleLink<'a>>,
+    name: &'a str,
 }
 
 /// One entry of `help/<locale>/search.json`.
@@ -129,9 +124,9 @@ struct SearchEntry<'a> {
 
 impl PlanPages<'_> {
     pub fn render(&self) -> Result<(Vec<OutputFile>, PageMemo), Diagnostics> {
-        let mut memo = PageMemo::default();
-        let mut rendered: Vec<Result<OutputFile, Diagnostic>> = Vec::new();
-        let mut keep = |result| rendered.push(result);
+        let mut pages: Vec<Result<(Prepared, Vec<u8>), Diagnostic>> = Vec::new();
+        let mut keep = |result| pages.push(result);
+        let mut files = Vec::new();
         let default_locale = &self.tenant.config.locales.default;
         let base = self.base_context(default_locale);
         for route in ROUTES.iter().filter(|r| r.id != routes::HELP_ROUTE) {
@@ -145,7 +140,7 @@ impl PlanPages<'_> {
                 article: Value::UNDEFINED,
                 key: ContentHash::default(),
             };
-            keep(self.page(&base, page, &template, &mut memo));
+            keep(self.page(&base, page, &template));
         }
         let not_found = Page {
             id: "not-found",
@@ -156,7 +151,7 @@ impl PlanPages<'_> {
             article: Value::UNDEFINED,
             key: ContentHash::default(),
         };
-        keep(self.page(&base, not_found, "404.html", &mut memo));
+        keep(self.page(&base, not_found, "404.html"));
 
         for locale in &self.tenant.config.locales.available {
             let base = if locale == default_locale {
@@ -203,14 +198,8 @@ impl PlanPages<'_> {
                 article: Value::UNDEFINED,
                 key: help_key,
             };
-            let help_index = self.page(&base, page, "help/index.html", &mut memo);
-
-            if locale == default_locale {
-                if let Ok(file) = &help_index {
-                    keep(Ok(file.at("help/index.html")));
-                }
-            }
-            keep(help_index);
+            keep(self.page(&base, page, "help/index.html"));
+            let mut articles = Vec::with_capacity(shown.len());
             for (i, item) in shown.iter().enumerate() {
                 let shown_article = &item.article;
                 let html = shown_article.body.html.fill(&values, true);
@@ -244,7 +233,26 @@ impl PlanPages<'_> {
                     article,
                     key,
                 };
-                keep(self.page(&base, page, "help/article.html", &mut memo));
+                articles.push(self.prepare(&base, page, ARTICLE_TEMPLATE));
+            }
+            // The articles differ only in their own values: rendered as one group.
+            let (reused, todo): (Vec<_>, Vec<_>) =
+                articles.into_iter().partition(|p| p.reused.is_some());
+            let own = todo.iter().map(|p| p.own.clone()).collect();
+            let html = splice::render_group(
+                &self.theme.templates,
+                &self.tenant.id,
+                ARTICLE_TEMPLATE,
+                &nav,
+                &help,
+                &base.vars,
+                own,
+            );
+            for prepared in reused {
+                keep(Ok((prepared, Vec::new())));
+            }
+            for (prepared, html) in todo.into_iter().zip(html) {
+                keep(html.map(|html| (prepared, html)));
             }
             let entries: Vec<SearchEntry> = shown
                 .iter()
@@ -259,24 +267,27 @@ impl PlanPages<'_> {
                 })
                 .collect();
             let json = serde_json::to_vec(&entries).unwrap_or_default();
-            keep(Ok(OutputFile::new(
-                format!("help/{locale}/search.json"),
-                json,
-            )));
+            files.push(OutputFile::new(format!("help/{locale}/search.json"), json));
         }
-        let mut files = Vec::with_capacity(rendered.len());
         let mut problems = Diagnostics::default();
-        for result in rendered {
-            match result {
-                Ok(file) => files.push(file),
-                Err(d) => problems.push(d.tenant(&self.plan.slug)),
-            }
+        let pages: Vec<(Prepared, Vec<u8>)> = pages
+            .into_iter()
+            .filter_map(|page| {
+                page.map_err(|d| problems.push(d.tenant(&self.plan.slug)))
+                    .ok()
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(problems);
         }
-        if problems.is_empty() {
-            Ok((files, memo))
-        } else {
-            Err(problems)
+        let mut memo = PageMemo::default();
+        files.extend(self.finish(pages, &mut memo));
+        // The help route shows the default locale's help center.
+        let default_index = format!("help/{default_locale}/index.html");
+        if let Some(index) = files.iter().find(|f| f.path == default_index) {
+            files.push(index.at("help/index.html"));
         }
+        Ok((files, memo))
     }
 
     /// The tenant's locales with their names and, if `url` gives one, a link each.
@@ -384,21 +395,21 @@ impl PlanPages<'_> {
             .unwrap_or_else(|| Arc::new(StringTable::new(locale, Vec::new())))
     }
 
-    fn help_context(
-        &self,
-        locale: &str,
-        shown: &[ShownArticle],
-        titles: &[String],
-        summaries: &[String],
-        urls: &[String],
-    ) -> impl Serialize {
+    fn help_context<'a>(
+        &'a self,
+        locale: &'a str,
+        shown: &'a [ShownArticle],
+        titles: &'a [String],
+        summaries: &'a [String],
+        urls: &'a [String],
+    ) -> HelpContext<'a> {
         let mut categories: Vec<HelpCategory> = Vec::new();
         for (i, item) in shown.iter().enumerate() {
             let link = HelpArticleLink {
-                id: item.article.id.clone(),
-                title: titles[i].clone(),
-                url: urls[i].clone(),
-                summary: summaries[i].clone(),
+                id: &item.article.id,
+                summary: &summaries[i],
+                title: &titles[i],
+                url: &urls[i],
             };
             match categories
                 .iter_mut()
@@ -406,19 +417,18 @@ impl PlanPages<'_> {
             {
                 Some(category) => category.articles.push(link),
                 None => categories.push(HelpCategory {
-                    name: item.article.category.clone(),
                     articles: vec![link],
+                    name: &item.article.category,
                 }),
             }
         }
-        let locales = self.locale_links(|code| Some(format!("/help/{code}/")));
-        serde_json::json!({
-            "locale": locale,
-            "index_url": format!("/help/{locale}/"),
-            "search_url": format!("/help/{locale}/search.json"),
-            "categories": categories,
-            "locales": locales,
-        })
+        HelpContext {
+            categories,
+            index_url: format!("/help/{locale}/"),
+            locale,
+            locales: self.locale_links(|code| Some(format!("/help/{code}/"))),
+            search_url: format!("/help/{locale}/search.json"),
+        }
     }
 
     /// The title of route `id` (or `not-found`) in `locale`.
@@ -449,15 +459,35 @@ impl PlanPages<'_> {
         to_value(&nav)
     }
 
-    /// Renders one page over the shared context of its locale, or takes it from the previous
-    /// render when the templates, the shared context and the page's own values are unchanged.
+    /// Renders one page over the shared context of its locale, unless its previous render can be
+    /// reused (see `prepare`).
     fn page(
         &self,
         base: &Base,
         page: Page,
         template: &str,
-        memo: &mut PageMemo,
-    ) -> Result<OutputFile, Diagnostic> {
+    ) -> Result<(Prepared, Vec<u8>), Diagnostic> {
+        let prepared = self.prepare(base, page, template);
+        if prepared.reused.is_some() {
+            return Ok((prepared, Vec::new()));
+        }
+        let context = PageContext::new(
+            prepared.nav.clone(),
+            prepared.help.clone(),
+            base.vars.clone(),
+            prepared.own.clone(),
+        );
+        let html = self.theme.templates.render(
+            &self.tenant.id,
+            template,
+            Value::from_dyn_object(context),
+        )?;
+        Ok((prepared, html))
+    }
+
+    /// A page's output path, memo key and context values, and its previous render if that can
+    /// be reused.
+    fn prepare(&self, base: &Base, page: Page, template: &str) -> Prepared {
         let Page {
             id,
             path,
@@ -483,28 +513,42 @@ impl PlanPages<'_> {
             .and_then(|p| p.0.get(&out))
             .filter(|(k, _)| *k == key)
             .map(|(_, file)| file.clone());
-        let file = match reused {
-            Some(file) => file,
-            None => {
-                let ctx = PageContext {
-                    page: context! { id, path, title },
-                    nav,
-                    help,
-                    article,
-                    shared: base.vars.clone(),
-                };
-                let html = self.theme.templates.render(
-                    &self.tenant.id,
-                    template,
-                    Value::from_object(ctx),
-                )?;
-                OutputFile::new(out, html)
-            }
-        };
-        if self.remember {
-            memo.0.insert(file.path.clone(), (key, file.clone()));
+        Prepared {
+            out,
+            key,
+            reused,
+            nav,
+            help,
+            own: OwnValues {
+                page: context! { id, path, title },
+                article,
+            },
         }
-        Ok(file)
+    }
+
+    /// The pages' files: reused ones as they were, rendered ones (`html`) hashed all together,
+    /// which is faster than one by one (see `sha256_pairs`). Remembered for the next render if
+    /// pages are kept.
+    fn finish(&self, pages: Vec<(Prepared, Vec<u8>)>, memo: &mut PageMemo) -> Vec<OutputFile> {
+        let (reused, rendered): (Vec<_>, Vec<_>) =
+            pages.into_iter().partition(|(p, _)| p.reused.is_some());
+        let contents: Vec<&[u8]> = rendered.iter().map(|(_, html)| html.as_slice()).collect();
+        let hashes = sha256_pairs::digest_all(&contents);
+        let rendered = rendered
+            .into_iter()
+            .zip(hashes)
+            .map(|((p, html), hash)| (p.key, OutputFile::with_hash(p.out, html, hash)));
+        let reused = reused
+            .into_iter()
+            .filter_map(|(p, _)| Some((p.key, p.reused?)));
+        let mut files = Vec::new();
+        for (key, file) in reused.chain(rendered) {
+            if self.remember {
+                memo.0.insert(file.path.clone(), (key, file.clone()));
+            }
+            files.push(file);
+        }
+        files
     }
 
     /// The hash a remembered page is recognised by; nothing to compute when pages are not kept.

@@ -1,6 +1,7 @@
 //! Loading a theme (`themes/<name>/`): templates, stylesheet, script modules, UI strings and
 //! static assets, each prepared once per build and shared by every tenant that uses the theme.
 
+mod group;
 mod strings;
 mod stylesheet;
 mod templates;
@@ -9,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use group::SelectPage;
 pub use strings::{StringMap, StringTable, interpolate};
 pub use templates::Templates;
 

@@ -77,8 +77,9 @@ fn flatten(
 #[derive(Debug)]
 pub struct StringTable {
     pub locale: String,
-    /// Every key resolved once; pages look strings up many times each.
-    strings: HashMap<String, String>,
+    /// Every key resolved once; pages look strings up many times each. Kept as template values,
+    /// so that `t()` returns one without copying the text.
+    strings: HashMap<String, Value>,
 }
 
 impl StringTable {
@@ -86,7 +87,11 @@ impl StringTable {
     pub fn new(locale: &str, layers: Vec<Arc<StringMap>>) -> Self {
         let mut strings = HashMap::new();
         for layer in layers.iter().rev() {
-            strings.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+            strings.extend(
+                layer
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str()))),
+            );
         }
         StringTable {
             locale: locale.to_owned(),
@@ -95,21 +100,26 @@ impl StringTable {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.strings.get(key).map(String::as_str)
+        self.value(key).and_then(Value::as_str)
+    }
+
+    /// The text of `key` as a template value.
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.strings.get(key)
     }
 
     /// Every key with its resolved text, sorted, for the SPA's strings file.
-    pub fn resolved(&self) -> StringMap {
+    pub fn resolved(&self) -> BTreeMap<&str, &str> {
         self.strings
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
             .collect()
     }
 }
 
 impl Object for StringTable {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.get(key.as_str()?).map(Value::from)
+        self.value(key.as_str()?).cloned()
     }
 }
 

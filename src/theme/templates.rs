@@ -2,6 +2,7 @@
 //! every tenant's overriding templates. Rendering for a tenant resolves each template name
 //! (including `extends` and `include` inside templates) to the tenant's override when it has one.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,11 +11,16 @@ use std::sync::Arc;
 use minijinja::value::{Kwargs, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
 
+use super::group::{Cut, GroupRender, SelectPage, group_source};
 use super::strings::{StringTable, interpolate};
 use crate::diagnostics::{Diagnostic, SourceLocation};
 
 /// Template names of tenant overrides are `@<org>/<name>`.
 const OVERRIDE_PREFIX: char = '@';
+
+/// Each theme template `<name>` has a twin `\u{1}group:<name>` that renders a group of its pages
+/// (see `group`); no file can be named like that.
+const GROUP_PREFIX: &str = "\u{1}group:";
 
 /// Room for a typical page, so rendering rarely grows its buffer.
 const PAGE_CAPACITY: usize = 16 * 1024;
@@ -58,7 +64,7 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(RENDER_FUEL));
         env.set_formatter(format_value);
-        env.set_path_join_callback(|name, _parent| resolve_for_current_org(name).into());
+        env.set_path_join_callback(|name, _parent| resolve_for_current_org(name));
         env.add_function("t", translate);
         env.add_function("asset", move |path: &str| -> Result<String, Error> {
             asset_urls.get(path).cloned().ok_or_else(|| {
@@ -98,8 +104,13 @@ impl Templates {
         Ok(())
     }
 
-    /// Compiles a template under `name`.
+    /// Compiles a template under `name` (and, for a theme template, its group twin).
     pub fn add(&mut self, name: String, file: PathBuf, source: String) -> Result<(), Diagnostic> {
+        if !name.starts_with(OVERRIDE_PREFIX) {
+            self.env
+                .add_template_owned(format!("{GROUP_PREFIX}{name}"), group_source(&name))
+                .map_err(|err| self.diagnostic(&err))?;
+        }
         let source: Arc<str> = source.into();
         self.sources.insert(
             name.clone(),
@@ -128,6 +139,28 @@ impl Templates {
             .and_then(|template| template.render_captured_to(ctx, &mut page))
             .map(|_| page)
             .map_err(|err| self.diagnostic(&err))
+    }
+
+    /// Renders `pages` pages of theme template `name` in one pass (see `group`): `ctx` holds the
+    /// variables, `select` switches them between the pages. `None` when the template cannot be
+    /// rendered that way (or fails to render).
+    pub fn render_group(
+        &self,
+        org: &str,
+        name: &str,
+        ctx: Value,
+        pages: usize,
+        select: SelectPage,
+    ) -> Option<Vec<Vec<u8>>> {
+        let overrides = self.overrides.get(org).cloned();
+        let _scope = OrgScope::enter(org, overrides);
+        let render = GroupRender::new(pages, select);
+        let mut sink = render.sink(PAGE_CAPACITY);
+        self.env
+            .get_template(&format!("{GROUP_PREFIX}{name}"))
+            .and_then(|template| template.render_captured_to(render.context(ctx), &mut sink))
+            .ok()?;
+        render.finish(sink)
     }
 
     /// Turns a minijinja error into a diagnostic pointing at the template file and line.
@@ -169,15 +202,17 @@ fn override_name(org: &str, name: &str) -> String {
     format!("{OVERRIDE_PREFIX}{org}/{name}")
 }
 
-fn resolve_for_current_org(name: &str) -> String {
+/// The template that `name` means for the organization rendering on this thread; borrowed
+/// when that is `name` itself, as for every include of a tenant without overrides.
+fn resolve_for_current_org(name: &str) -> Cow<'_, str> {
     if name.starts_with(OVERRIDE_PREFIX) {
-        return name.to_owned();
+        return Cow::Borrowed(name);
     }
     CURRENT_ORG.with_borrow(|overrides| match overrides {
         Some(set) if set.contains(name) => {
-            CURRENT_ORG_ID.with_borrow(|org| override_name(org, name))
+            Cow::Owned(CURRENT_ORG_ID.with_borrow(|org| override_name(org, name)))
         }
-        _ => name.to_owned(),
+        _ => Cow::Borrowed(name),
     })
 }
 
@@ -199,8 +234,12 @@ impl Drop for OrgScope {
 }
 
 /// HTML-escapes text values without touching `/` (minijinja escapes it too, which makes every
-/// URL in a page longer and harder to read); everything else is formatted as minijinja does.
+/// URL in a page longer and harder to read); everything else is formatted as minijinja does,
+/// but for the cut marks of a group render.
 fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if let Some(cut) = value.downcast_object_ref::<Cut>() {
+        return cut.print(out);
+    }
     match value.as_str() {
         Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
             crate::help::placeholders::push_escaped(out, text).map_err(Error::from)
@@ -210,13 +249,13 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
 }
 
 /// `t(key, **args)`: the UI string `key` in the page's locale, `{name}` filled from `args`.
-fn translate(state: &State, key: &str, args: Kwargs) -> Result<String, Error> {
+fn translate(state: &State, key: &str, args: Kwargs) -> Result<Value, Error> {
     let strings = state.lookup("strings");
     let table = strings
         .as_ref()
         .and_then(|v| v.downcast_object_ref::<StringTable>())
         .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "t() used outside a page"))?;
-    let text = table.get(key).ok_or_else(|| {
+    let text = table.value(key).ok_or_else(|| {
         Error::new(
             ErrorKind::UndefinedError,
             format!(
@@ -225,14 +264,18 @@ fn translate(state: &State, key: &str, args: Kwargs) -> Result<String, Error> {
             ),
         )
     })?;
-    let filled = interpolate(text, |name| {
+    // Without arguments there is nothing to fill in: the text as it is stored.
+    if args.args().next().is_none() {
+        return Ok(text.clone());
+    }
+    let filled = interpolate(text.as_str().unwrap_or_default(), |name| {
         args.get::<Value>(name).ok().map(|v| v.to_string())
     });
     for name in args.args() {
         let _: Value = args.get(name)?;
     }
     args.assert_all_used()?;
-    Ok(filled)
+    Ok(Value::from(filled))
 }
 
 /// Template files under `dir`, named by their path relative to it with '/' separators.
