@@ -315,6 +315,39 @@ fn template_syntax_error_names_template_file_and_line() {
 }
 
 #[test]
+fn unknown_icon_names_the_icon_the_sprite_and_the_template_line() {
+    let ws = workspace();
+    let file = "themes/default/templates/404.html";
+    let line = ws.append_line(file, r#"{{ icon("lightbulb") }}"#);
+    let (text, json) = check_both(&ws);
+    let d = diagnostic(&json, "icon(\"lightbulb\")");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("no <symbol id=\"lightbulb\"> in static/icons.svg"),
+        "{d:#}"
+    );
+    assert_at(d, file, line, None);
+    assert!(
+        text.stderr.contains(&format!("--> {file}:{line}:")),
+        "{}",
+        text.stderr
+    );
+}
+
+#[test]
+fn broken_icon_sprite_names_the_sprite_file() {
+    let ws = workspace();
+    let file = "themes/default/static/icons.svg";
+    ws.write(file, "<svg><symbol id=\"mail\"></svg>\n");
+    let (_, json) = check_both(&ws);
+    let d = diagnostic(&json, "icon sprite is not valid SVG");
+    assert_eq!(d["file"], file, "{d:#}");
+    assert!(statuses(&json).values().all(|s| s == "failed"));
+}
+
+#[test]
 fn stylesheet_error_names_the_stylesheet() {
     let ws = workspace();
     let file = "themes/default/styles/layout.css";

@@ -101,7 +101,7 @@ mod tests {
         <a href=\"{{ page.path }}\">{{ help }}</a>{% endblock %}";
 
     fn templates(layout: &str) -> Templates {
-        let mut templates = Templates::new(Arc::default());
+        let mut templates = Templates::new(Arc::default(), None);
         for (name, source) in [("layout.html", layout), (ARTICLE, ARTICLE_SOURCE)] {
             templates
                 .add(name.to_owned(), PathBuf::from(name), source.to_owned())

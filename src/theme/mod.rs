@@ -2,6 +2,7 @@
 //! static assets, each prepared once per build and shared by every tenant that uses the theme.
 
 mod group;
+mod icons;
 mod strings;
 mod stylesheet;
 mod templates;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use group::SelectPage;
+use icons::IconSprite;
 pub use strings::{StringMap, StringTable, interpolate};
 pub use templates::Templates;
 
@@ -146,7 +148,24 @@ pub fn load_theme(
     let templates = match reusable.filter(|p| p.templates_key == templates_key) {
         Some(previous) => previous.templates.clone(),
         None => {
-            let mut templates = Templates::new(Arc::new(asset_urls));
+            let icons = in_folder("static")
+                .find(|(rel, _)| *rel == icons::SPRITE)
+                .and_then(|(_, bytes)| {
+                    let url = asset_urls.get(icons::SPRITE).cloned().unwrap_or_default();
+                    let file = dir.join("static").join(icons::SPRITE);
+                    std::str::from_utf8(bytes)
+                        .map_err(|err| err.to_string())
+                        .and_then(|svg| IconSprite::parse(svg, url))
+                        .map_err(|err| {
+                            loaded.diagnostics.push(
+                                Diagnostic::error(format!("icon sprite is not valid SVG: {err}"))
+                                    .at(SourceLocation::file(&file))
+                                    .expected("an SVG document of <symbol id=\"…\"> elements"),
+                            )
+                        })
+                        .ok()
+                });
+            let mut templates = Templates::new(Arc::new(asset_urls), icons);
             for (rel, bytes) in in_folder("templates") {
                 if !is_template(rel) {
                     continue;

@@ -12,6 +12,7 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
 
 use super::group::{Cut, GroupRender, SelectPage, group_source};
+use super::icons::{self, IconSprite};
 use super::strings::{StringTable, interpolate};
 use crate::diagnostics::{Diagnostic, SourceLocation};
 
@@ -58,8 +59,9 @@ impl std::fmt::Debug for Templates {
 
 impl Templates {
     /// An environment with HTML auto-escaping, strict undefined values and the theme functions;
-    /// `asset_urls` maps `static/` paths to their hashed URLs for `asset()`.
-    pub fn new(asset_urls: Arc<BTreeMap<String, String>>) -> Self {
+    /// `asset_urls` maps `static/` paths to their hashed URLs for `asset()`, `icons` is the
+    /// theme's sprite for `icon()`.
+    pub fn new(asset_urls: Arc<BTreeMap<String, String>>, icons: Option<IconSprite>) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(RENDER_FUEL));
@@ -74,6 +76,15 @@ impl Templates {
                 )
             })
         });
+        env.add_function(
+            "icon",
+            move |name: &str, cls: Option<&str>| -> Result<Value, Error> {
+                match &icons {
+                    Some(sprite) => sprite.render(name, cls),
+                    None => Err(icons::no_sprite(name)),
+                }
+            },
+        );
         Templates {
             env,
             sources: BTreeMap::new(),
