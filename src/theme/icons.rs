@@ -94,7 +94,10 @@ mod tests {
     fn class_and_name_are_escaped() {
         let svg = sprite().render("a&b", Some("icon \"x\"")).unwrap();
         let text = svg.as_str().unwrap();
-        assert!(text.starts_with("<svg class=\"icon &quot;x&quot;\""), "{text}");
+        assert!(
+            text.starts_with("<svg class=\"icon &quot;x&quot;\""),
+            "{text}"
+        );
         assert!(text.contains("#a&amp;b\""), "{text}");
     }
 
