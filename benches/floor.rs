@@ -6,8 +6,11 @@
 //!
 //! Usage: floor <list-file> <source-root> <dest-root> <threads>
 //!
-//! `<list-file>` holds one '/'-separated path per line, relative to `<source-root>`. Every file is
-//! read into memory first (not timed). Then, timed: the list is split into `<threads>` contiguous
+//! `<list-file>` holds one '/'-separated path per line, relative to `<source-root>`. Every file's
+//! size is read first (not timed); the files are written with that many bytes from one buffer, not
+//! with their own content: the kernel's work does not depend on the bytes, and holding all 1.3 GB
+//! of them left the floor itself short of free memory, so its timed writes paid for reclaiming
+//! page cache that a build (60 MB) does not need. Then, timed: the list is split into `<threads>` contiguous
 //! chunks (the list is sorted, so each thread gets whole plan slugs, like the build's per-slug
 //! parallelism) and each thread creates the parent folders it has not made yet (as the build does,
 //! with `create_dir_all` and a set of folders already made) and writes each file with `fs::write`.
@@ -34,17 +37,20 @@ fn main() {
     assert!(threads >= 1, "threads must be at least 1");
     assert!(!dest.exists(), "the destination must not exist yet");
 
-    // Untimed: every file's path and content in memory.
-    let files: Vec<(PathBuf, Vec<u8>)> = list
+    // Untimed: every file's path and size, and one buffer as large as the largest file.
+    let files: Vec<(PathBuf, usize)> = list
         .lines()
         .filter(|l| !l.is_empty())
         .map(|rel| {
-            let content =
-                fs::read(source.join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
-            (dest.join(rel), content)
+            let meta = fs::metadata(source.join(rel))
+                .unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
+            (dest.join(rel), meta.len() as usize)
         })
         .collect();
-    let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
+    let bytes: usize = files.iter().map(|(_, size)| size).sum();
+    let largest = files.iter().map(|(_, size)| *size).max().unwrap_or(0);
+    let content = vec![b' '; largest];
+    let content = content.as_slice();
     fs::create_dir_all(&dest).expect("cannot create the destination");
 
     // Timed: mkdir + write.
@@ -54,7 +60,7 @@ fn main() {
     let dirs: usize = std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(move || write_all(part)))
+            .map(|part| scope.spawn(move || write_all(part, content)))
             .collect();
         workers
             .into_iter()
@@ -113,17 +119,18 @@ fn cpu_times() -> (f64, f64) {
     (f64::NAN, f64::NAN)
 }
 
-/// Writes `files`; returns how many parent folders this thread created (or found).
-fn write_all(files: &[(PathBuf, Vec<u8>)]) -> usize {
+/// Writes `files`, each with its size in bytes of `content`; returns how many parent folders this
+/// thread created (or found).
+fn write_all(files: &[(PathBuf, usize)], content: &[u8]) -> usize {
     let mut made: HashSet<&Path> = HashSet::new();
-    for (path, content) in files {
+    for (path, size) in files {
         if let Some(parent) = path.parent() {
             if made.insert(parent) {
                 fs::create_dir_all(parent)
                     .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
             }
         }
-        fs::write(path, content).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        fs::write(path, &content[..*size]).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
     made.len()
 }
