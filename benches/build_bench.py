@@ -669,6 +669,23 @@ def list_output(out: Path) -> dict:
     }
 
 
+def check_disk_space(workdir: Path, output: dict, args, hugo: bool) -> None:
+    """Stops before the timed steps if the trees they keep (nothing is deleted until the end,
+    see settle()) would not fit: per round a full build and two floor copies, a --jobs 1 build,
+    and with Hugo about a third of the full size per side-by-side run and the full-size site."""
+    trees = 3 * args.repeat + (0 if args.no_jobs1 else 1)
+    if hugo:
+        trees += 2 * args.repeat // 3 + 2
+    needed = trees * output["bytes"] * 1.15  # folders and inode tables on top of the bytes
+    free = shutil.disk_usage(workdir).free
+    if free < needed:
+        raise SystemExit(
+            f"not enough disk space in {workdir}: the run keeps about {trees} trees of "
+            f"{output['bytes'] / 1e9:.1f} GB until the end ({needed / 1e9:.0f} GB), "
+            f"{free / 1e9:.0f} GB free; use --repeat, --no-hugo or --workdir elsewhere"
+        )
+
+
 def run_floor(floor_bin: Path, list_file: Path, src: Path, dest: Path, threads: int) -> dict:
     """Runs the floor program; `seconds` is its timed mkdir+write phase. `process_*` describe the
     whole process (reading every file's size first included), `other_cpu_s` the rest of the
@@ -980,6 +997,7 @@ def main() -> int:
         log(f"  output: {output['count']} files ({output['html']} html, "
             f"{output['help_articles']} help articles), {output['dirs']} folders, "
             f"{output['bytes'] / 1e6:.0f} MB")
+        check_disk_space(workdir, output, args, cmp_ws is not None)
         settle(args.settle)
         for rep in range(args.repeat):
             build_first = rep % 2 == 0
@@ -1071,9 +1089,10 @@ def main() -> int:
                 f"({after['floor2']['files_per_s']:,.0f} files/s)")
             results["after_delete"] = after
     finally:
+        # Removed before anything is logged: with a full disk, writing the log fails too.
         if not args.keep:
-            log("removing the work folder")
             shutil.rmtree(workdir, ignore_errors=True)
+            log("removed the work folder")
 
     machine["loadavg_at_end"] = loadavg()
     summarize(results)
