@@ -12,6 +12,12 @@ function append(el, children) {
   return el;
 }
 
+/** Replaces `el`'s children; as in h(), arrays are flattened and null, undefined and false skipped. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
 /** An HTML element: `props` keys with a dash, `role`, `for`, `href` become attributes. */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);

@@ -1,7 +1,7 @@
 // Tariff & contract: prices, contract dates and state, cancellation and meter swap (form →
 // confirmation → result). Each card loads on its own: one failing request spares the others.
 import { api } from '../api.js';
-import { h, card, facts, load, failed, announce } from '../dom.js';
+import { h, fill, card, facts, load, failed, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { ct, money, percent, date, dateLong, time, berlinDay } from '../format.js';
 
@@ -17,7 +17,6 @@ const today = () => berlinDay(new Date());
 const withdrawalUntil = (sub) => addDays(berlinDay(sub.created_at), 14);
 const address = (a) => a && `${a.street} ${a.house_number}, ${a.zip} ${a.city}`;
 const meterName = (m) => m && t(`tariff.contract.${m.type}`, { number: m.number });
-const fill = (el, ...children) => el.replaceChildren(...children.flat().filter(Boolean));
 
 /** active, pending, terminated, withdrawn (ends before supply starts) or ended. */
 function stateOf(sub) {
