@@ -956,22 +956,14 @@ def main() -> int:
         # (odd rounds build first, even rounds the floor first) so that neither side always
         # gets the emptier machine, and each round's build is compared with that round's floor.
         full, noop, floor2, floor1, check = [], [], [], [], []
-        output = None
 
         def build_steps():
-            nonlocal output
             discard(dist)
             r = portalgen_build(binary, ws["path"], dist)
             full.append(r)
             log(f"  full build {r['wall_s']:.2f} s, {r['peak_rss_mb']} MB, cpu {r['cpu_s']} s "
                 f"(user {r['user_s']}, sys {r['sys_s']}), other cpu {r['other_cpu_s']} s, "
                 f"{r['mem_free_mb_before']} MB free before: {r['summary']}")
-            if output is None:
-                output = list_output(dist)
-                list_file.write_text("\n".join(output["files"]) + "\n")
-                log(f"  output: {output['count']} files ({output['html']} html, "
-                    f"{output['help_articles']} help articles), {output['dirs']} folders, "
-                    f"{output['bytes'] / 1e6:.0f} MB")
             r = portalgen_build(binary, ws["path"], dist)
             if r["files_written"] != 0 or "0 files written" not in r["summary"]:
                 raise SystemExit(f"the no-op rebuild wrote files: {r['summary']}")

@@ -15,7 +15,7 @@ pub const SPRITE: &str = "icons.svg";
 /// Class of an icon when the template names none.
 const DEFAULT_CLASS: &str = "icon";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct IconSprite {
     /// Hashed URL of the sprite.
     url: String,
