@@ -202,6 +202,30 @@ def ext4_without_journal(device, fstype) -> bool:
         return False
 
 
+PAGE_REPORTING = Path("/sys/module/page_reporting/parameters")
+
+
+def free_page_reporting() -> dict | None:
+    """Whether this (virtual) machine hands free memory back to its host (virtio-balloon free page
+    reporting): the host then takes the memory away, and the next first touch of such a page is a
+    fault on the host, which the guest sees as kernel time of whoever touches it. A step that
+    fills 1.3 GB of page cache from such memory spends seconds more in the kernel than the same
+    step on memory that was still in use (copy_folio_from_iter_atomic and memset, see
+    BENCHMARKS.md), so kernel time here varies from step to step with the state of the memory,
+    for the floor as much as for the build."""
+    def read(name):
+        try:
+            return (PAGE_REPORTING / name).read_text().strip()
+        except OSError:
+            return None
+    order = read("page_reporting_order")
+    if order is None:
+        return None
+    reported = read("reported_kib")
+    return {"order": int(order), "reported_gb_since_boot": round(int(reported) / 1024 / 1024, 1)
+            if reported else None}
+
+
 def machine_info(workdir: Path) -> dict:
     def first(cmd):
         try:
@@ -235,6 +259,7 @@ def machine_info(workdir: Path) -> dict:
         "hugo": first(["hugo", "version"]) if shutil.which("hugo") else None,
         "zola": first(["zola", "--version"]) if shutil.which("zola") else None,
         "ext4_without_journal": ext4_without_journal(source, fstype),
+        "free_page_reporting": free_page_reporting(),
         "loadavg_at_start": loadavg(),
         "portalgen_commit": first(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
         "portalgen_uncommitted_files": len(
@@ -1201,6 +1226,9 @@ def summarize(results: dict) -> None:
           f"(settled {results['config']['settle_s']:.0f} s before measuring); "
           f"portalgen {m['portalgen_commit']}, {m['portalgen_uncommitted_files']} uncommitted file(s) in src/ themes/")
     print(f"         load average {m['loadavg_at_start']} at start, {m['loadavg_at_end']} at end")
+    if m.get("free_page_reporting"):
+        print(f"         free page reporting to the host: on (order {m['free_page_reporting']['order']}), "
+              f"so kernel time varies with the state of the memory (see free_page_reporting())")
     print(f"workspace: {s['slugs']} slugs × 2 locales × {results['config']['articles']} articles "
           f"(article words {results['workspace']['article_words']})")
     print(f"output: {s['files']:,} files ({s['html_pages']:,} html pages, {s['help_article_pages']:,} "
