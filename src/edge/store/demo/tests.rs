@@ -1,5 +1,3 @@
-use std::time::Instant;
-
 use jiff::civil::date;
 use rusqlite::Connection;
 use rusqlite::types::Value;
@@ -399,24 +397,4 @@ fn another_seed_or_an_unknown_plan_is_refused() {
         0,
         "rolled back"
     );
-}
-
-#[test]
-#[ignore = "a timing: run with --ignored --nocapture"]
-fn seeding_four_plans_is_fast() {
-    let (_dir, mut conn) = temp_store();
-    sync_tenants(&conn, &example_tenants()).unwrap();
-    let started = Instant::now();
-    seed_demo(&mut conn, &example_demo_plans(), DEMO_SEED, at(NOW)).unwrap();
-    let first = started.elapsed();
-    let started = Instant::now();
-    seed_demo(
-        &mut conn,
-        &example_demo_plans(),
-        DEMO_SEED,
-        at("2026-11-05T08:30:00Z"),
-    )
-    .unwrap();
-    let next_day = started.elapsed();
-    eprintln!("seeding 4 plans: {first:?}; a day later: {next_day:?}");
 }
