@@ -9,7 +9,8 @@ locales de + en, 30 help articles per locale), then measures in the same run:
   floor   the time merely to create the same folders and files (benches/floor.rs, compiled
           with rustc -O): every file of an untimed reference build (without dist/.portalgen),
           each with its size in bytes (contents do not change the kernel's work); only mkdir +
-          write timed, with 2 threads and with 1
+          write timed, with as many threads as CPUs and with one more (the faster of the two is
+          the round's floor: the build also runs one worker more than CPUs)
   check   `portalgen check`: load and render everything, write nothing (where the time goes)
   hugo    Hugo (Debian package `hugo`) on equivalent markdown pages, side by side with a
           portalgen build of the same number of help article pages (default ~20,000), and,
@@ -28,8 +29,8 @@ Usage (from anywhere):
 
 Every timed step starts after `sync`, so writeback of the previous step's output does not land
 in the next one. Rounds are interleaved so noise from other processes hits all steps alike, and
-alternate their order (odd rounds: full, no-op, floor -t2, floor -t1; even rounds: the floors
-first; check last), because every step leaves 1.3 GB more in the page cache and the first step
+alternate their order (odd rounds: full, no-op, the two floors; even rounds: the floors first;
+check last), because every step leaves 1.3 GB more in the page cache and the first step
 of a run has the emptiest machine. The build is compared with the floor of the same round
 (full_i / floor_i, median of the rounds), besides medians and minima; "other CPU" shows how much
 CPU time the rest of the machine used during each step. Nothing is deleted between timed steps,
@@ -58,6 +59,11 @@ BENCHES = Path(__file__).resolve().parent
 REPO = BENCHES.parent
 SOURCE = REPO  # where themes/ and help/ come from: this checkout, or an archived --rev
 TIME = "/usr/bin/time"
+
+CPUS = os.cpu_count() or 1
+# The floor's thread counts: one per CPU, and one more, as portalgen's build runs (a thread that
+# waits in the file system leaves its CPU to the others); each round's floor is the faster.
+FLOOR_THREADS = (CPUS, CPUS + 1)
 
 TARGETS = {
     "full_over_floor_max": 1.5,
@@ -980,7 +986,7 @@ def main() -> int:
         # in the page cache, so later steps run with less free memory: the order alternates
         # (odd rounds build first, even rounds the floor first) so that neither side always
         # gets the emptier machine, and each round's build is compared with that round's floor.
-        full, noop, floor2, floor1, check = [], [], [], [], []
+        full, noop, floor_cpus, floor_more, check = [], [], [], [], []
 
         def build_steps():
             discard(dist)
@@ -996,14 +1002,12 @@ def main() -> int:
             log(f"  no-op {r['wall_s']:.3f} s, {r['peak_rss_mb']} MB: {r['summary']}")
 
         def floor_steps():
-            f2 = run_floor(floor_bin, list_file, reference, workdir / "floor-out", 2)
-            floor2.append(f2)
-            f1 = run_floor(floor_bin, list_file, reference, workdir / "floor-out", 1)
-            floor1.append(f1)
-            log(f"  floor {f2['seconds']:.2f} s ({f2['files_per_s']:,.0f} files/s, sys {f2['sys_s']} s, "
-                f"{f2['mem_free_mb_before']} MB free before) with 2 threads, "
-                f"{f1['seconds']:.2f} s ({f1['files_per_s']:,.0f} files/s) with 1; other cpu "
-                f"{f2['other_cpu_s']} s, {f1['other_cpu_s']} s")
+            for threads, runs in zip(FLOOR_THREADS, (floor_cpus, floor_more)):
+                f = run_floor(floor_bin, list_file, reference, workdir / "floor-out", threads)
+                runs.append(f)
+                log(f"  floor {f['seconds']:.2f} s with {threads} threads ({f['files_per_s']:,.0f} "
+                    f"files/s, sys {f['sys_s']} s, {f['mem_free_mb_before']} MB free before, other "
+                    f"cpu {f['other_cpu_s']} s)")
 
         # The floor writes the files of a build: one untimed build first gives their list.
         reference = workdir / "reference"
@@ -1021,7 +1025,8 @@ def main() -> int:
             log(f"round {rep + 1}/{args.repeat}: {'build, then floor' if build_first else 'floor, then build'}")
             for steps in (build_steps, floor_steps) if build_first else (floor_steps, build_steps):
                 steps()
-            log(f"  full / floor (2 threads) this round: {full[-1]['wall_s'] / floor2[-1]['seconds']:.2f}")
+            floor = min(floor_cpus[-1]["seconds"], floor_more[-1]["seconds"])
+            log(f"  full / floor this round: {full[-1]['wall_s'] / floor:.2f}")
             c = portalgen_check(binary, ws["path"])
             check.append(c)
             log(f"  check (render everything, write nothing) {c['wall_s']:.2f} s, cpu {c['cpu_s']} s, "
@@ -1035,7 +1040,8 @@ def main() -> int:
         del output["files"]
         results["portalgen"] = {"output": output, "full": full, "noop": noop, "full_jobs1": jobs1,
                                 "check": check}
-        results["floor"] = {"threads2": floor2, "threads1": floor1}
+        results["floor"] = {"threads": list(FLOOR_THREADS), "cpus": floor_cpus,
+                            "cpus_plus_1": floor_more}
 
         # 4. Hugo.
         hugo = {}
@@ -1097,13 +1103,13 @@ def main() -> int:
             after["full"] = portalgen_build(binary, ws["path"], dist)
             log(f"  rm {after['rm_s']} s, then {after['full']['wall_s']:.2f} s, cpu {after['full']['cpu_s']} s")
             settle(args.settle)
-            log("after rm -rf: floor (2 threads) right after deleting an earlier copy of the same size")
+            log(f"after rm -rf: floor ({CPUS} threads) right after deleting an earlier copy of the same size")
             t0 = time.perf_counter()
             shutil.rmtree(FLOOR_COPIES.pop())
             after["floor_rm_s"] = round(time.perf_counter() - t0, 2)
-            after["floor2"] = run_floor(floor_bin, list_file, dist, workdir / "floor-out", 2)
-            log(f"  rm {after['floor_rm_s']} s, then {after['floor2']['seconds']:.2f} s "
-                f"({after['floor2']['files_per_s']:,.0f} files/s)")
+            after["floor"] = run_floor(floor_bin, list_file, dist, workdir / "floor-out", CPUS)
+            log(f"  rm {after['floor_rm_s']} s, then {after['floor']['seconds']:.2f} s "
+                f"({after['floor']['files_per_s']:,.0f} files/s)")
             results["after_delete"] = after
     finally:
         # Removed before anything is logged: with a full disk, writing the log fails too.
@@ -1126,8 +1132,9 @@ def summarize(results: dict) -> None:
     noop_t = [r["wall_s"] for r in pg["noop"]]
     rss_full = [r["peak_rss_mb"] for r in pg["full"]]
     rss_noop = [r["peak_rss_mb"] for r in pg["noop"]]
-    f2 = [r["seconds"] for r in results["floor"]["threads2"]]
-    f1 = [r["seconds"] for r in results["floor"]["threads1"]]
+    fc = [r["seconds"] for r in results["floor"]["cpus"]]
+    fm = [r["seconds"] for r in results["floor"]["cpus_plus_1"]]
+    floor_t = [min(a, b) for a, b in zip(fc, fm)]  # each round's floor
     html_pages = out["html"]
     s = {
         "slugs": pg["full"][0]["slugs"],
@@ -1138,18 +1145,19 @@ def summarize(results: dict) -> None:
         "mb": round(out["bytes"] / 1e6, 1),
         "full_s_median": med(full_t),
         "full_s_min": min(full_t),
-        "full_cpu_s_median": med([r["cpu_s"] for r in pg["full"]]),
-        "full_other_cpu_s_median": med([r["other_cpu_s"] for r in pg["full"]]),
+        "full_cpu_s_median": round(med([r["cpu_s"] for r in pg["full"]]), 2),
+        "full_other_cpu_s_median": round(med([r["other_cpu_s"] for r in pg["full"]]), 2),
         "full_jobs1_s": pg["full_jobs1"]["wall_s"] if pg["full_jobs1"] else None,
         "noop_s_median": med(noop_t),
         "noop_s_max": max(noop_t),
         "peak_rss_mb_full_max": max(rss_full),
         "peak_rss_mb_noop_max": max(rss_noop),
-        "floor2_s_median": med(f2),
-        "floor2_s_min": min(f2),
-        "floor1_s_median": med(f1),
-        "floor2_files_per_s": round(out["count"] / med(f2)),
-        "floor1_files_per_s": round(out["count"] / med(f1)),
+        "floor_threads": results["floor"]["threads"],
+        "floor_s_median": med(floor_t),
+        "floor_s_min": min(floor_t),
+        "floor_cpus_s_median": med(fc),
+        "floor_cpus_plus_1_s_median": med(fm),
+        "floor_files_per_s": round(out["count"] / med(floor_t)),
         "full_files_per_s": round(out["count"] / med(full_t)),
         "full_pages_per_s": round(html_pages / med(full_t)),
     }
@@ -1159,14 +1167,14 @@ def summarize(results: dict) -> None:
         "full_sys_s": med([r["sys_s"] for r in pg["full"]]),
         "check_user_s": med([r["user_s"] for r in pg["check"]]),
         "check_sys_s": med([r["sys_s"] for r in pg["check"]]),
-        "floor2_user_s": med([r.get("user_s") for r in results["floor"]["threads2"]]),
-        "floor2_sys_s": med([r.get("sys_s") for r in results["floor"]["threads2"]]),
-        "floor1_sys_s": med([r.get("sys_s") for r in results["floor"]["threads1"]]),
+        "floor_cpus_user_s": med([r.get("user_s") for r in results["floor"]["cpus"]]),
+        "floor_cpus_sys_s": med([r.get("sys_s") for r in results["floor"]["cpus"]]),
+        "floor_cpus_plus_1_sys_s": med([r.get("sys_s") for r in results["floor"]["cpus_plus_1"]]),
     }
-    s["full_over_floor_rounds"] = [round(b / f, 2) for b, f in zip(full_t, f2)]
-    s["full_over_floor"] = round(med([b / f for b, f in zip(full_t, f2)]), 2)
-    s["full_over_floor_of_medians"] = round(s["full_s_median"] / s["floor2_s_median"], 2)
-    s["full_over_floor_best"] = round(s["full_s_min"] / s["floor2_s_min"], 2)
+    s["full_over_floor_rounds"] = [round(b / f, 2) for b, f in zip(full_t, floor_t)]
+    s["full_over_floor"] = round(med([b / f for b, f in zip(full_t, floor_t)]), 2)
+    s["full_over_floor_of_medians"] = round(s["full_s_median"] / s["floor_s_median"], 2)
+    s["full_over_floor_best"] = round(s["full_s_min"] / s["floor_s_min"], 2)
     checks = {
         "full_over_floor": max(s["full_over_floor"], s["full_over_floor_best"])
         <= TARGETS["full_over_floor_max"],
@@ -1211,8 +1219,8 @@ def summarize(results: dict) -> None:
     if ad:
         s["after_rm_full_s"] = ad["full"]["wall_s"]
         s["after_rm_full_cpu_s"] = ad["full"]["cpu_s"]
-        s["after_rm_floor2_s"] = ad["floor2"]["seconds"]
-        s["after_rm_full_over_floor"] = round(ad["full"]["wall_s"] / ad["floor2"]["seconds"], 2)
+        s["after_rm_floor_s"] = ad["floor"]["seconds"]
+        s["after_rm_full_over_floor"] = round(ad["full"]["wall_s"] / ad["floor"]["seconds"], 2)
     results["summary"] = s
     results["checks"] = checks
 
@@ -1244,10 +1252,12 @@ def summarize(results: dict) -> None:
          "0 files written"),
         ("check: render all, write nothing", fmt(s["check_s_median"]), fmt(min(r["wall_s"] for r in pg["check"])),
          fmt(max(r["peak_rss_mb"] for r in pg["check"]), 0), ""),
-        ("floor: mkdir+write, 2 threads", fmt(s["floor2_s_median"]), fmt(s["floor2_s_min"]), "",
-         f"{s['floor2_files_per_s']:,} files/s"),
-        ("floor: mkdir+write, 1 thread", fmt(s["floor1_s_median"]), fmt(min(f1)), "",
-         f"{s['floor1_files_per_s']:,} files/s"),
+        (f"floor: mkdir+write, {FLOOR_THREADS[0]} threads", fmt(s["floor_cpus_s_median"]), fmt(min(fc)), "",
+         f"{round(s['files'] / s['floor_cpus_s_median']):,} files/s"),
+        (f"floor: mkdir+write, {FLOOR_THREADS[1]} threads", fmt(s["floor_cpus_plus_1_s_median"]), fmt(min(fm)), "",
+         f"{round(s['files'] / s['floor_cpus_plus_1_s_median']):,} files/s"),
+        ("floor: the faster of the two", fmt(s["floor_s_median"]), fmt(s["floor_s_min"]), "",
+         f"{s['floor_files_per_s']:,} files/s"),
     ]
     if "cmp_slugs" in s:
         rows += [
@@ -1271,8 +1281,8 @@ def summarize(results: dict) -> None:
         rows += [
             ("after rm -rf: full build (1 run)", fmt(s["after_rm_full_s"]), "", "",
              f"{round(s['files'] / s['after_rm_full_s']):,} files/s, cpu {s['after_rm_full_cpu_s']} s"),
-            ("after rm -rf: floor, 2 threads", fmt(s["after_rm_floor2_s"]), "", "",
-             f"{round(s['files'] / s['after_rm_floor2_s']):,} files/s"),
+            (f"after rm -rf: floor, {CPUS} threads", fmt(s["after_rm_floor_s"]), "", "",
+             f"{round(s['files'] / s['after_rm_floor_s']):,} files/s"),
         ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     for i, r in enumerate(rows):
@@ -1281,7 +1291,7 @@ def summarize(results: dict) -> None:
             print("  ".join("-" * w for w in widths))
     print()
     print("targets:")
-    print(f"  full build / floor (2 threads)   {s['full_over_floor']:.2f} median of the rounds "
+    print(f"  full build / floor               {s['full_over_floor']:.2f} median of the rounds "
           f"{s['full_over_floor_rounds']} (best against best {s['full_over_floor_best']:.2f}, "
           f"median against median {s['full_over_floor_of_medians']:.2f})"
           f"   target <= {TARGETS['full_over_floor_max']}   {'PASS' if checks['full_over_floor'] else 'MISS'}")
@@ -1306,7 +1316,7 @@ def summarize(results: dict) -> None:
     print("where the CPU time goes (medians, CPU seconds over both cores):")
     print(f"  full build  user {cb['full_user_s']:.2f}  sys {cb['full_sys_s']:.2f}")
     print(f"  check       user {cb['check_user_s']:.2f}  sys {cb['check_sys_s']:.2f}   (load + render + hash, no writes)")
-    print(f"  floor -t2   user {cb['floor2_user_s']:.2f}  sys {cb['floor2_sys_s']:.2f}   (mkdir + write only)")
+    print(f"  floor -t{FLOOR_THREADS[0]}   user {cb['floor_cpus_user_s']:.2f}  sys {cb['floor_cpus_sys_s']:.2f}   (mkdir + write only)")
     print(f"  other processes used {s['full_other_cpu_s_median']} CPU-s during the median full build "
           f"(portalgen itself: {s['full_cpu_s_median']} CPU-s)")
     print()

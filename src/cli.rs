@@ -41,7 +41,7 @@ pub struct GlobalOptions {
     /// Output folder: one bundle per plan slug.
     #[arg(long, global = true, default_value = "dist", env = "PORTALGEN_OUT")]
     pub out: PathBuf,
-    /// Worker threads (default: one per CPU).
+    /// Worker threads (default: one per CPU, one more for commands that write bundles).
     #[arg(short, long, global = true)]
     pub jobs: Option<usize>,
     /// Print nothing but errors.

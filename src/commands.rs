@@ -25,7 +25,9 @@ pub fn build(global: &GlobalOptions, args: BuildArgs) -> ExitCode {
         progress_from: progress_from(global),
         replace: Replace::Whole,
     };
-    let report = in_pool(global, || build::run(&paths(global), &options));
+    let report = in_pool(global, Workers::RenderAndWrite, || {
+        build::run(&paths(global), &options)
+    });
     let ok = !report.has_errors();
     report::print("build", &report, ok, global.format, global.quiet);
     exit_code(ok)
@@ -40,7 +42,9 @@ pub fn check(global: &GlobalOptions, args: CheckArgs) -> ExitCode {
         progress_from: progress_from(global),
         replace: Replace::Whole,
     };
-    let report = in_pool(global, || build::run(&paths(global), &options));
+    let report = in_pool(global, Workers::Render, || {
+        build::run(&paths(global), &options)
+    });
     let ok = !report.has_errors() && !(args.strict && !report.diagnostics.is_empty());
     report::print("check", &report, ok, global.format, global.quiet);
     exit_code(ok)
@@ -63,7 +67,9 @@ pub fn watch(global: &GlobalOptions, args: WatchArgs) -> ExitCode {
     };
     finish(
         "watch",
-        in_pool(global, || watch::run(paths(global), options)),
+        in_pool(global, Workers::RenderAndWrite, || {
+            watch::run(paths(global), options)
+        }),
     )
 }
 
@@ -84,7 +90,9 @@ pub fn serve(global: &GlobalOptions, args: ServeArgs) -> ExitCode {
     };
     finish(
         "serve",
-        in_pool(global, || edge::run(paths(global), options)),
+        in_pool(global, Workers::RenderAndWrite, || {
+            edge::run(paths(global), options)
+        }),
     )
 }
 
@@ -138,13 +146,29 @@ fn progress_from(global: &GlobalOptions) -> Option<usize> {
     wanted.then_some(PROGRESS_FROM)
 }
 
-/// Runs `work` on a thread pool of `--jobs` threads.
-fn in_pool<T: Send>(global: &GlobalOptions, work: impl FnOnce() -> T + Send) -> T {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(jobs) = global.jobs {
-        pool = pool.num_threads(jobs.max(1));
-    }
-    match pool.build() {
+/// What a command's worker threads do, which decides how many it gets without `--jobs`.
+enum Workers {
+    /// Render only: one per CPU.
+    Render,
+    /// Render and write bundles: one more than CPUs. A worker creating files often sleeps in
+    /// the file system (waiting for an inode table block another worker is updating), and the
+    /// extra one renders meanwhile (BENCHMARKS.md, "Where the build waits").
+    RenderAndWrite,
+}
+
+/// Runs `work` on a thread pool of `--jobs` threads, or as many as `workers` calls for.
+fn in_pool<T: Send>(
+    global: &GlobalOptions,
+    workers: Workers,
+    work: impl FnOnce() -> T + Send,
+) -> T {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match (global.jobs, workers) {
+        (Some(jobs), _) => jobs.max(1),
+        (None, Workers::Render) => cpus,
+        (None, Workers::RenderAndWrite) => cpus + 1,
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     }
