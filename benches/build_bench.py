@@ -22,7 +22,7 @@ and prints the figures with the ratios against the targets:
 A machine-readable summary goes to benches/results/latest.json (git-ignored).
 
 Usage (from anywhere):
-  python3 benches/build_bench.py                    # the working tree, full size, 3 rounds
+  python3 benches/build_bench.py                    # the working tree, full size, 5 rounds
   python3 benches/build_bench.py --rev HEAD         # a commit, archived and built in the work folder
   python3 benches/build_bench.py --orgs 10 --repeat 1 --settle 0   # smoke run, seconds
   python3 benches/build_bench.py --help

@@ -10,10 +10,11 @@
 //! size is read first (not timed); the files are written with that many bytes from one buffer, not
 //! with their own content: the kernel's work does not depend on the bytes, and holding all 1.3 GB
 //! of them left the floor itself short of free memory, so its timed writes paid for reclaiming
-//! page cache that a build (60 MB) does not need. Then, timed: the list is split into `<threads>` contiguous
-//! chunks (the list is sorted, so each thread gets whole plan slugs, like the build's per-slug
-//! parallelism) and each thread creates the parent folders it has not made yet (as the build does,
-//! with `create_dir_all` and a set of folders already made) and writes each file with `fs::write`.
+//! page cache that a build (60 MB) does not need. Then, timed: the list is split into
+//! `<threads>` contiguous chunks (the list is sorted, so each thread gets whole plan slugs, like
+//! the build's per-slug parallelism) and each thread creates the parent folders it has not made
+//! yet (as the build does, with `create_dir_all` and a set of folders already made) and writes
+//! each file with `fs::write`.
 //! No fsync, no rename: just mkdir + create + write + close. `<dest-root>` must not exist yet.
 //!
 //! Prints one JSON object: files, dirs (parent folders), bytes, threads, seconds, files_per_s,
@@ -42,8 +43,8 @@ fn main() {
         .lines()
         .filter(|l| !l.is_empty())
         .map(|rel| {
-            let meta = fs::metadata(source.join(rel))
-                .unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
+            let meta =
+                fs::metadata(source.join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
             (dest.join(rel), meta.len() as usize)
         })
         .collect();
@@ -130,7 +131,8 @@ fn write_all(files: &[(PathBuf, usize)], content: &[u8]) -> usize {
                     .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
             }
         }
-        fs::write(path, &content[..*size]).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        fs::write(path, &content[..*size])
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
     made.len()
 }
