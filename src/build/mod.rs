@@ -33,11 +33,6 @@ use crate::config::{PlanConfig, TenantConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 use crate::workspace::{Changed, Workspace, WorkspacePaths};
 
-/// How many plans render before their bundles are written. Rendering beside the kernel's file
-/// writes ran markedly slower on a 2-core machine (its memory copies and allocations: see
-/// BENCHMARKS.md), so the two alternate; a batch holds about 1.5 MB per plan in memory.
-const RENDER_BATCH: usize = 64;
-
 /// Portals live at `https://<slug>.<PORTAL_DOMAIN>/` unless a plan sets its own domain.
 pub const PORTAL_DOMAIN: &str = "customerportal.energy";
 
@@ -287,55 +282,41 @@ fn build_workspace(
             .filter_map(|(_, p)| Some((p.slug.as_str(), memos.remove(&p.slug)?)))
             .collect::<BTreeMap<_, _>>()
     });
-    // A batch of plans renders on every worker, then its bundles are written on every worker,
-    // then the next batch renders (see `RENDER_BATCH`). One task per plan: rayon otherwise
-    // hands each worker a long run of plans at once, and at the end one worker finishes its run
-    // while the other waits.
-    let mut results: Vec<(&str, Result<SlugOutcome, Diagnostics>, Option<PageMemo>)> =
-        Vec::with_capacity(todo.len());
-    for batch in todo.chunks(RENDER_BATCH) {
-        let rendered: Vec<_> = batch
-            .par_iter()
-            .with_max_len(1)
-            .map(|(tenant, plan)| {
-                let previous = previous_pages
-                    .as_ref()
-                    .and_then(|memos| memos.get(plan.slug.as_str()));
-                let rendered = match &org_assets[tenant.id.as_str()] {
-                    Ok(org) => render_plan(
-                        workspace,
-                        tenant,
-                        plan,
-                        org,
-                        options,
-                        &fingerprints[plan.slug.as_str()],
-                        previous,
-                        remember,
-                    ),
-                    Err(problems) => Err(problems.clone()),
-                };
-                (*tenant, *plan, rendered)
-            })
-            .collect();
-        let written: Vec<_> = rendered
-            .into_par_iter()
-            .with_max_len(1)
-            .map(|(tenant, plan, rendered)| {
-                let (outcome, memo) = match rendered {
-                    Ok((files, state, memo)) => (
-                        write_plan(tenant, plan, &files, &state, output.as_ref(), options),
-                        Some(memo),
-                    ),
-                    Err(problems) => (Err(problems), None),
-                };
-                if let Some(bar) = &progress {
-                    bar.inc(1);
-                }
-                (plan.slug.as_str(), outcome, memo)
-            })
-            .collect();
-        results.extend(written);
-    }
+    // One task per plan: rayon otherwise hands each worker a long run of plans at once, and at the
+    // end one worker finishes its run while the other waits.
+    let results: Vec<(&str, Result<SlugOutcome, Diagnostics>, Option<PageMemo>)> = todo
+        .par_iter()
+        .with_max_len(1)
+        .map(|(tenant, plan)| {
+            let previous = previous_pages
+                .as_ref()
+                .and_then(|memos| memos.get(plan.slug.as_str()));
+            let rendered = match &org_assets[tenant.id.as_str()] {
+                Ok(org) => render_plan(
+                    workspace,
+                    tenant,
+                    plan,
+                    org,
+                    options,
+                    &fingerprints[plan.slug.as_str()],
+                    previous,
+                    remember,
+                ),
+                Err(problems) => Err(problems.clone()),
+            };
+            let (outcome, memo) = match rendered {
+                Ok((files, state, memo)) => (
+                    write_plan(tenant, plan, &files, &state, output.as_ref(), options),
+                    Some(memo),
+                ),
+                Err(problems) => (Err(problems), None),
+            };
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            (plan.slug.as_str(), outcome, memo)
+        })
+        .collect();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
