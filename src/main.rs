@@ -4,6 +4,11 @@ use clap::Parser;
 use portalgen::cli::{Cli, Command};
 use portalgen::commands;
 
+/// A build allocates and frees thousands of small values per page; mimalloc spends about a
+/// tenth less CPU time on that than the system allocator (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
